@@ -1,0 +1,29 @@
+# The two commands a fresh Debian machine needs (each runs the set-up first, doing only what is missing):
+#   make demo   — the main job on the default model (EfficientNet-Lite0)
+#   make test   — the test suite, in a release build (numeric code is 30-300x slower in debug)
+SHELL := /bin/bash
+ENV := source scripts/env.sh &&
+GLIMPSE := .build/release/glimpse
+PHOTOS = $${GLIMPSE_CACHE:-$$HOME/.cache/glimpse}/photos
+
+.PHONY: setup build test demo bench clean
+
+setup:
+	@bash scripts/setup.sh
+
+build: setup
+	$(ENV) swift build -c release --product glimpse
+
+test: setup
+	$(ENV) swift build -c release --build-tests
+	$(ENV) swift test -c release --skip-build
+
+demo: build
+	$(ENV) $(GLIMPSE) layers | head -n 12
+	$(ENV) $(GLIMPSE) classify --top 3 $(PHOTOS)/*.png $(PHOTOS)/*.jpg
+
+bench: build
+	$(ENV) bash scripts/bench.sh
+
+clean:
+	rm -rf .build

@@ -1,0 +1,65 @@
+import COpenBLAS
+
+/// Row-major single-precision GEMM, `C = alpha · op(A) · op(B) + beta · C`, on OpenBLAS with one thread per
+/// call; large products are split across cores by columns (or rows when there are few columns).
+/// Products with one row or one column go to SGEMV, which is about twice as fast there.
+func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
+          a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
+          beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int, split: Bool = true) {
+    if m == 0 || n == 0 { return }
+    if k == 0 {
+        for i in 0..<m { for j in 0..<n { c[i * ldc + j] *= beta } }
+        return
+    }
+    BLASSetup.once
+    let ta = transA ? CblasTrans : CblasNoTrans
+    let tb = transB ? CblasTrans : CblasNoTrans
+    if n == 1 {
+        // C[m×1] = op(A) · op(B)[k×1]: B's column has stride ldb unless transposed.
+        let incB = transB ? 1 : ldb
+        cblas_sgemv(CblasRowMajor, ta, Int32(transA ? k : m), Int32(transA ? m : k), alpha, a, Int32(lda),
+                    b, Int32(incB), beta, c, Int32(ldc))
+        return
+    }
+    if m == 1 {
+        // C[1×n] = op(A)[1×k] · op(B): compute as op(B)ᵀ · a.
+        let incA = transA ? lda : 1
+        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
+                    alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+        return
+    }
+    let flops = 2 * m * n * k
+    let parts = split && flops >= 1 << 22 ? glimpseThreadCount : 1
+    if parts > 1 && n >= 64 * parts {
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        parallelFor(parts, workPerItem: 1 << 30) { p in
+            let lo = p * n / parts, hi = (p + 1) * n / parts
+            let bOff = transB ? lo * ldb : lo
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda),
+                        b + bOff, Int32(ldb), beta, c + lo, Int32(ldc))
+        }
+    } else if parts > 1 && m >= 16 * parts {
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        parallelFor(parts, workPerItem: 1 << 30) { p in
+            let lo = p * m / parts, hi = (p + 1) * m / parts
+            let aOff = transA ? lo : lo * lda
+            cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, a + aOff, Int32(lda),
+                        b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+        }
+    } else {
+        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
+                    beta, c, Int32(ldc))
+    }
+}
+
+/// One-time OpenBLAS configuration: a single thread per call (Glimpse owns the threads).
+enum BLASSetup {
+    static let once: Void = { openblas_set_num_threads(1) }()
+
+    /// The OpenBLAS kernel family in use (e.g. "SkylakeX"; "Prescott" means the slow fallback,
+    /// fixed by starting the process with OPENBLAS_CORETYPE set).
+    static var coreName: String { String(cString: openblas_get_corename()) }
+}
+
+/// The OpenBLAS kernel family this process uses ("Prescott" means the slow generic fallback).
+public var openBLASCoreName: String { BLASSetup.coreName }

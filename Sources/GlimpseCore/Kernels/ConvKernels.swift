@@ -1,0 +1,99 @@
+/// Convolution drivers on raw buffers: forward, gradient with respect to the input, and with respect
+/// to the filter. im2col + SGEMM in general, direct kernels for depthwise, no im2col for 1×1 stride-1.
+enum ConvKernels {
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        nonisolated(unsafe) let (x, w, out) = (x, w, out)
+        let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
+        if g.isDepthwise {
+            parallelFor(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { p in
+                let c = p % g.cin
+                Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g)
+            }
+            return
+        }
+        let filterGroup = g.coutPerGroup * g.colRows
+        let perImage = { (i: Int, split: Bool) in
+            let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.colRows * g.spatialOut)
+            defer { col?.deallocate() }
+            for grp in 0..<g.o.groups {
+                let xg = x + i * inImage + grp * g.cinPerGroup * g.h * g.w
+                let b: UnsafePointer<Float>
+                if let col { Im2col.expand(xg, g, into: col); b = UnsafePointer(col) } else { b = xg }
+                gemm(transA: false, transB: false, m: g.coutPerGroup, n: g.spatialOut, k: g.colRows,
+                     a: w + grp * filterGroup, lda: g.colRows, b: b, ldb: g.spatialOut, beta: 0,
+                     c: out + i * outImage + grp * g.coutPerGroup * g.spatialOut, ldc: g.spatialOut, split: split)
+            }
+        }
+        if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
+    }
+
+    static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
+        let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
+        if g.isDepthwise {
+            parallelFor(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { p in
+                let c = p % g.cin
+                Depthwise.backwardInput(dout + p * g.spatialOut, w + c * g.kh * g.kw, dx + p * g.h * g.w, g)
+            }
+            return
+        }
+        let filterGroup = g.coutPerGroup * g.colRows
+        let perImage = { (i: Int, split: Bool) in
+            let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.colRows * g.spatialOut)
+            defer { col?.deallocate() }
+            let dxi = dx + i * inImage
+            if col != nil { dxi.update(repeating: 0, count: inImage) }
+            for grp in 0..<g.o.groups {
+                let target = col ?? (dxi + grp * g.cinPerGroup * g.h * g.w)
+                gemm(transA: true, transB: false, m: g.colRows, n: g.spatialOut, k: g.coutPerGroup,
+                     a: w + grp * filterGroup, lda: g.colRows,
+                     b: dout + i * outImage + grp * g.coutPerGroup * g.spatialOut, ldb: g.spatialOut,
+                     beta: 0, c: target, ldc: g.spatialOut, split: split)
+                if let col { Im2col.accumulate(col, g, into: dxi + grp * g.cinPerGroup * g.h * g.w) }
+            }
+        }
+        if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
+    }
+
+    static func backwardFilter(_ x: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        nonisolated(unsafe) let (x, dout, dw) = (x, dout, dw)
+        let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
+        let filterCount = g.cout * g.colRows
+        dw.update(repeating: 0, count: filterCount)
+        if g.isDepthwise {
+            parallelFor(g.cin, workPerItem: 2 * g.n * g.kh * g.kw * g.spatialOut) { c in
+                for i in 0..<g.n {
+                    Depthwise.backwardFilter(x + (i * g.cin + c) * g.h * g.w, dout + (i * g.cin + c) * g.spatialOut,
+                                             dw + c * g.kh * g.kw, g)
+                }
+            }
+            return
+        }
+        let filterGroup = g.coutPerGroup * g.colRows
+        // Images are split into chunks, each accumulating its own partial filter gradient.
+        let chunks = g.n > 1 ? min(g.n, glimpseThreadCount) : 1
+        let partials = UnsafeMutablePointer<Float>.allocate(capacity: chunks * filterCount)
+        defer { partials.deallocate() }
+        partials.update(repeating: 0, count: chunks * filterCount)
+        nonisolated(unsafe) let parts = partials
+        parallelFor(chunks, workPerItem: g.flops / max(chunks, 1)) { chunk in
+            let acc = parts + chunk * filterCount
+            let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.colRows * g.spatialOut)
+            defer { col?.deallocate() }
+            for i in (chunk * g.n / chunks)..<((chunk + 1) * g.n / chunks) {
+                for grp in 0..<g.o.groups {
+                    let xg = x + i * inImage + grp * g.cinPerGroup * g.h * g.w
+                    let b: UnsafePointer<Float>
+                    if let col { Im2col.expand(xg, g, into: col); b = UnsafePointer(col) } else { b = xg }
+                    gemm(transA: false, transB: true, m: g.coutPerGroup, n: g.colRows, k: g.spatialOut,
+                         a: dout + i * outImage + grp * g.coutPerGroup * g.spatialOut, lda: g.spatialOut,
+                         b: b, ldb: g.spatialOut, beta: 1, c: acc + grp * filterGroup, ldc: g.colRows, split: chunks == 1)
+                }
+            }
+        }
+        for chunk in 0..<chunks {
+            let p = partials + chunk * filterCount
+            for j in 0..<filterCount { dw[j] += p[j] }
+        }
+    }
+}

@@ -1,0 +1,29 @@
+import Foundation
+
+/// Number of worker threads Glimpse uses for kernels (the machine's cores, at most 8).
+/// OpenBLAS itself stays single-threaded; Glimpse splits work with Dispatch.
+public let glimpseThreadCount: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
+
+/// Runs `body(i)` for i in 0..<n on up to `glimpseThreadCount` threads when there is enough work
+/// (`workPerItem` in rough floating-point operations); serially otherwise.
+@inline(__always) func parallelFor(_ n: Int, workPerItem: Int = 1 << 20, _ body: (Int) -> Void) {
+    if n <= 1 || glimpseThreadCount == 1 || n * workPerItem < 1 << 18 {
+        for i in 0..<n { body(i) }
+        return
+    }
+    withoutActuallyEscaping(body) { body in
+        nonisolated(unsafe) let work = body
+        DispatchQueue.concurrentPerform(iterations: n) { i in work(i) }
+    }
+}
+
+/// Splits 0..<n into `parts` contiguous chunks and runs them in parallel.
+@inline(__always) func parallelChunks(_ n: Int, parts: Int = glimpseThreadCount, workPerItem: Int,
+                                      _ body: (Range<Int>) -> Void) {
+    let p = max(1, min(parts, n))
+    if p == 1 || n * workPerItem < 1 << 20 { body(0..<n); return }
+    parallelFor(p, workPerItem: n * workPerItem / p) { c in
+        let lo = c * n / p, hi = (c + 1) * n / p
+        if lo < hi { body(lo..<hi) }
+    }
+}

@@ -1,0 +1,77 @@
+import Foundation
+
+extension Tensor {
+    /// ReLU, `max(x, 0)`; its backward rule follows the pass's `ActivationGradient`.
+    public func relu() -> Tensor { clippedActivation(upper: nil) }
+
+    /// ReLU6, `min(max(x, 0), 6)`; its backward rule follows the pass's `ActivationGradient`.
+    public func relu6() -> Tensor { clippedActivation(upper: 6) }
+
+    private func clippedActivation(upper: Float?) -> Tensor {
+        let hi = upper ?? .infinity
+        let r = mapValues(self) { Swift.min(Swift.max($0, 0), hi) }
+        let x = self
+        let rule = GradContext.current.activationGradient
+        return Tensor.recorded(r, inputs: [x]) { g in
+            [try activationPullback(x: x, g: g, upper: upper, rule: rule)]
+        }
+    }
+}
+
+/// `1[0 < x < upper]` as a constant tensor.
+private func passMask(_ x: Tensor, upper: Float?) -> Tensor {
+    let hi = upper ?? .infinity
+    return mapValues(x) { $0 > 0 && $0 < hi ? 1 : 0 }
+}
+
+/// ReLU of `g` with the exact rule, whatever the pass's rule (used inside backward rules).
+private func exactRelu(_ g: Tensor) throws -> Tensor {
+    try g.timesConstant(mapValues(g) { $0 > 0 ? 1 : 0 })
+}
+
+private func activationPullback(x: Tensor, g: Tensor, upper: Float?, rule: ActivationGradient) throws -> Tensor {
+    switch rule {
+    case .exact:
+        return try g.timesConstant(passMask(x, upper: upper))
+    case .guided:
+        return try exactRelu(g).timesConstant(passMask(x, upper: upper))
+    case .deconvnet:
+        return try exactRelu(g)
+    case .redirected:
+        return try redirectedPullback(x: x, g: g, upper: upper)
+    case let .smooth(tau):
+        var h = try smoothSurrogate(x, tau: tau)
+        if let upper { h = try h - smoothSurrogate(x - upper, tau: tau) }
+        return try g * h
+    }
+}
+
+/// `h(z) = z/√(z²+τ) + 1[z<0]`, differentiable in `z` (the indicator is a constant).
+private func smoothSurrogate(_ z: Tensor, tau: Float) throws -> Tensor {
+    let negative = mapValues(z) { $0 < 0 ? 1 : 0 }
+    return try z / (z.squared() + tau).sqrt() + negative
+}
+
+/// Lucid's redirected ReLU gradient, per example along the first axis.
+private func redirectedPullback(x: Tensor, g: Tensor, upper: Float?) throws -> Tensor {
+    let exact = try g.timesConstant(passMask(x, upper: upper))
+    let batch = x.shape.first ?? 1
+    let per = batch > 0 ? x.count / batch : 0
+    let pe = exact.storage.pointer, px = x.storage.pointer, pg = g.storage.pointer
+    var deadExamples: [Int] = []
+    for b in 0..<batch where !(0..<per).contains(where: { pe[b * per + $0] != 0 }) { deadExamples.append(b) }
+    if deadExamples.isEmpty { return exact }
+    let hi = upper ?? .infinity
+    let mask = Tensor(shape: x.shape) { m, n in
+        for i in 0..<n {
+            let b = per > 0 ? i / per : 0
+            if deadExamples.contains(b) {
+                let outward = (px[i] < 0 && pg[i] > 0) || (px[i] > hi && pg[i] < 0)
+                m[i] = outward ? 0 : 1
+            } else {
+                m[i] = px[i] > 0 && px[i] < hi ? 1 : 0
+            }
+        }
+    }
+    return try g.timesConstant(mask)
+}

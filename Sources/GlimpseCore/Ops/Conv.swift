@@ -1,0 +1,43 @@
+extension Tensor {
+    /// 2-D convolution (cross-correlation, as PyTorch) of x [N, Cin, H, W] with filter [Cout, Cin/groups, kH, kW],
+    /// plus an optional bias [Cout].
+    public static func conv2d(_ x: Tensor, filter w: Tensor, bias: Tensor? = nil, options: Conv2DOptions = .init()) throws -> Tensor {
+        let g = try ConvGeometry(input: x.shape, filter: w.shape, options: options)
+        let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
+            ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g)
+        }
+        let y = recorded(r, inputs: [x, w]) { grad in
+            [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
+             w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options)]
+        }
+        guard let bias else { return y }
+        try bias.checkShape([g.cout], "conv2d bias")
+        return try y + bias.reshaped([1, g.cout, 1, 1])
+    }
+
+    /// Gradient of `conv2d` with respect to its input (a transposed convolution of `grad` by the filter).
+    public static func conv2dBackwardInput(_ grad: Tensor, filter w: Tensor, inputShape: [Int], options: Conv2DOptions) throws -> Tensor {
+        let g = try ConvGeometry(input: inputShape, filter: w.shape, options: options)
+        try grad.checkShape([g.n, g.cout, g.ho, g.wo], "conv2d output gradient")
+        let r = Tensor(shape: inputShape) { dx, _ in
+            ConvKernels.backwardInput(grad.storage.pointer, w.storage.pointer, dx, g)
+        }
+        return recorded(r, inputs: [grad, w]) { u in
+            [grad.node == nil ? nil : try conv2d(u, filter: w, options: options),
+             w.node == nil ? nil : try conv2dBackwardFilter(u, grad, filterShape: w.shape, options: options)]
+        }
+    }
+
+    /// Gradient of `conv2d` with respect to its filter, summed over the batch.
+    public static func conv2dBackwardFilter(_ x: Tensor, _ grad: Tensor, filterShape: [Int], options: Conv2DOptions) throws -> Tensor {
+        let g = try ConvGeometry(input: x.shape, filter: filterShape, options: options)
+        try grad.checkShape([g.n, g.cout, g.ho, g.wo], "conv2d output gradient")
+        let r = Tensor(shape: filterShape) { dw, _ in
+            ConvKernels.backwardFilter(x.storage.pointer, grad.storage.pointer, dw, g)
+        }
+        return recorded(r, inputs: [x, grad]) { v in
+            [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: v, inputShape: x.shape, options: options),
+             grad.node == nil ? nil : try conv2d(x, filter: v, options: options)]
+        }
+    }
+}

@@ -1,0 +1,60 @@
+extension Tensor {
+    /// Max pooling over the last two axes of [N, C, H, W] with symmetric padding (padding never wins).
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+        let s = stride ?? kernel
+        guard rank == 4, kernel >= 1, s >= 1, padding >= 0, padding * 2 <= kernel else {
+            throw TensorError.invalidArgument("maxPool2d(kernel: \(kernel), stride: \(s), padding: \(padding)) on \(shape)")
+        }
+        let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
+        guard h + 2 * padding >= kernel, w + 2 * padding >= kernel else { throw TensorError.invalidArgument("maxPool2d kernel \(kernel) larger than input \(shape)") }
+        let ho = (h + 2 * padding - kernel) / s + 1, wo = (w + 2 * padding - kernel) / s + 1
+        var indices = [Int32](repeating: 0, count: n * c * ho * wo)
+        let src = storage.pointer
+        indices.withUnsafeMutableBufferPointer { idx in
+            for p in 0..<(n * c) {
+                let plane = p * h * w
+                for oy in 0..<ho {
+                    for ox in 0..<wo {
+                        var best = -Float.infinity, at = -1
+                        for ky in 0..<kernel {
+                            let y = oy * s - padding + ky
+                            if y < 0 || y >= h { continue }
+                            for kx in 0..<kernel {
+                                let x = ox * s - padding + kx
+                                if x < 0 || x >= w { continue }
+                                let v = src[plane + y * w + x]
+                                if v > best || at < 0 || v.isNaN { best = v; at = plane + y * w + x }
+                            }
+                        }
+                        idx[(p * ho + oy) * wo + ox] = Int32(at)
+                    }
+                }
+            }
+        }
+        return try gathered(indices, shape: [n, c, ho, wo])
+    }
+
+    /// Average pooling over the last two axes of [N, C, H, W] (a depthwise convolution with a constant
+    /// filter); with `countIncludePad: false` border windows average only real pixels.
+    public func avgPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, countIncludePad: Bool = true) throws -> Tensor {
+        let s = stride ?? kernel
+        guard rank == 4, kernel >= 1, s >= 1, padding >= 0 else {
+            throw TensorError.invalidArgument("avgPool2d(kernel: \(kernel), stride: \(s), padding: \(padding)) on \(shape)")
+        }
+        let c = shape[1]
+        let filter = Tensor(repeating: 1 / Float(kernel * kernel), shape: [c, 1, kernel, kernel])
+        let options = Conv2DOptions(stride: s, padding: padding, groups: c)
+        let y = try Tensor.conv2d(self, filter: filter, options: options)
+        if countIncludePad || padding == 0 { return y }
+        let ones = Tensor(repeating: 1, shape: [1, 1, shape[2], shape[3]])
+        let covered = try Tensor.conv2d(ones, filter: Tensor(repeating: 1 / Float(kernel * kernel), shape: [1, 1, kernel, kernel]),
+                                        options: Conv2DOptions(stride: s, padding: padding))
+        return try y.timesConstant(mapValues(covered) { 1 / $0 })
+    }
+
+    /// Mean over the spatial axes: [N, C, H, W] → [N, C].
+    public func globalAvgPool() throws -> Tensor {
+        guard rank == 4 else { throw TensorError.invalidArgument("globalAvgPool needs [N, C, H, W], found \(shape)") }
+        return try mean(axes: [2, 3])
+    }
+}

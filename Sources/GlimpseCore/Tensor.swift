@@ -1,0 +1,136 @@
+import Foundation
+
+/// Heap buffer of Float32 values, 64-byte aligned, shared between tensors until one of them writes.
+public final class TensorStorage: @unchecked Sendable {
+    public let count: Int
+    public let pointer: UnsafeMutablePointer<Float>
+
+    /// Uninitialised storage of `count` floats.
+    public init(count: Int) {
+        self.count = count
+        var raw: UnsafeMutableRawPointer?
+        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
+            fatalError("Glimpse: out of memory allocating \(bytes) bytes")
+        }
+        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+    }
+
+    deinit { free(pointer) }
+}
+
+/// A float32 tensor with value semantics (copy-on-write), row-major (NCHW for images).
+///
+/// A tensor may carry a node of the autodiff graph: then operations on it are recorded and
+/// `gradient(of:wrt:)` can differentiate through them.
+public struct Tensor: @unchecked Sendable {
+    public let shape: [Int]
+    @usableFromInline var storage: TensorStorage
+    @usableFromInline var node: GradNode?
+
+    @usableFromInline init(shape: [Int], storage: TensorStorage, node: GradNode? = nil) {
+        self.shape = shape
+        self.storage = storage
+        self.node = node
+    }
+
+    /// Number of elements (1 for a scalar of shape `[]`).
+    @inlinable public var count: Int { storage.count }
+    /// Number of dimensions.
+    @inlinable public var rank: Int { shape.count }
+
+    /// A tensor of zeros.
+    public init(zeros shape: [Int]) {
+        self.init(repeating: 0, shape: shape)
+    }
+
+    /// A tensor filled with `value`.
+    public init(repeating value: Float, shape: [Int]) {
+        let n = Tensor.elementCount(shape)
+        let s = TensorStorage(count: n)
+        s.pointer.initialize(repeating: value, count: n)
+        self.init(shape: shape, storage: s)
+    }
+
+    /// A tensor holding `values` (row-major); throws if the count does not match the shape.
+    public init(_ values: [Float], shape: [Int]) throws {
+        let n = Tensor.elementCount(shape)
+        guard shape.allSatisfy({ $0 >= 0 }), values.count == n else {
+            throw TensorError.valueCount(expected: n, found: values.count, shape: shape)
+        }
+        let s = TensorStorage(count: n)
+        values.withUnsafeBufferPointer { s.pointer.initialize(from: $0.baseAddress!, count: n) }
+        self.init(shape: shape, storage: s)
+    }
+
+    /// A scalar tensor (shape `[]`).
+    public init(scalar: Float) {
+        self.init(repeating: scalar, shape: [])
+    }
+
+    /// Builds a tensor by letting `body` write all `count` elements of fresh storage.
+    @inlinable public init(shape: [Int], initializingWith body: (UnsafeMutablePointer<Float>, Int) throws -> Void) rethrows {
+        let n = Tensor.elementCount(shape)
+        let s = TensorStorage(count: n)
+        try body(s.pointer, n)
+        self.init(shape: shape, storage: s)
+    }
+
+    @inlinable static func elementCount(_ shape: [Int]) -> Int {
+        shape.reduce(1, *)
+    }
+
+    /// The values as an array (row-major).
+    public var scalars: [Float] {
+        Array(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// The single value of a one-element tensor.
+    public var scalar: Float { storage.pointer[0] }
+
+    /// Read-only access to the values.
+    @inlinable public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
+        try body(UnsafeBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// Write access to the values; copies the storage first if another tensor shares it.
+    /// Writing detaches the tensor from the autodiff graph.
+    @inlinable public mutating func withUnsafeMutableBufferPointer<R>(_ body: (UnsafeMutableBufferPointer<Float>) throws -> R) rethrows -> R {
+        if !isKnownUniquelyReferenced(&storage) {
+            let copy = TensorStorage(count: count)
+            copy.pointer.initialize(from: storage.pointer, count: count)
+            storage = copy
+        }
+        node = nil
+        return try body(UnsafeMutableBufferPointer(start: storage.pointer, count: count))
+    }
+
+    /// Element at a multi-index (for tests and small tensors).
+    public subscript(_ index: Int...) -> Float {
+        var flat = 0
+        for (i, d) in zip(index, shape) { flat = flat * d + i }
+        return storage.pointer[flat]
+    }
+
+    /// True when every value is finite (no NaN or infinity).
+    public var isFinite: Bool {
+        withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } }
+    }
+
+    /// Throws `TensorError.nonFinite` when a value is NaN or infinite.
+    public func checkFinite(_ what: String) throws {
+        if !isFinite { throw TensorError.nonFinite(what) }
+    }
+
+    /// Throws unless the shape equals `expected`.
+    public func checkShape(_ expected: [Int], _ what: String) throws {
+        if shape != expected { throw TensorError.shapeMismatch(what, expected: expected, found: shape) }
+    }
+}
+
+extension Tensor: CustomStringConvertible {
+    public var description: String {
+        let preview = scalars.prefix(8).map { String(format: "%.4g", $0) }.joined(separator: ", ")
+        return "Tensor(\(shape), [\(preview)\(count > 8 ? ", …" : "")])"
+    }
+}

@@ -1,0 +1,95 @@
+import GlimpseCore
+import GlimpseFormats
+
+/// A named parameter table built from a state dict, with shape-checked lookup.
+struct Weights {
+    let dict: StateDict
+
+    func tensor(_ key: String, _ shape: [Int]) throws -> Tensor {
+        let stored = try dict.tensor(key, shape: shape)
+        return try Tensor(stored.values, shape: shape)
+    }
+}
+
+/// Batch-norm parameters of one layer.
+struct BatchNorm {
+    let path: String
+    let weight: Tensor, bias: Tensor, mean: Tensor, variance: Tensor
+    let eps: Float
+
+    init(_ w: Weights, _ path: String, channels c: Int, eps: Float) throws {
+        self.path = path
+        weight = try w.tensor("\(path).weight", [c])
+        bias = try w.tensor("\(path).bias", [c])
+        mean = try w.tensor("\(path).running_mean", [c])
+        variance = try w.tensor("\(path).running_var", [c])
+        self.eps = eps
+    }
+
+    /// Per-channel scale and shift equivalent to this layer in inference.
+    var scaleShift: (scale: [Float], shift: [Float]) {
+        let g = weight.scalars, b = bias.scalars, m = mean.scalars, v = variance.scalars
+        var scale = [Float](repeating: 0, count: g.count), shift = scale
+        for i in 0..<g.count {
+            scale[i] = g[i] / (v[i] + eps).squareRoot()
+            shift[i] = b[i] - m[i] * scale[i]
+        }
+        return (scale, shift)
+    }
+
+    func callAsFunction(_ x: Tensor) throws -> Tensor {
+        try x.batchNormInference(mean: mean, variance: variance, weight: weight, bias: bias, eps: eps)
+    }
+}
+
+/// A convolution followed by batch norm, folded into one convolution with bias for inference.
+/// The unfolded path runs only when the raw convolution output is captured.
+struct ConvBN {
+    let convPath: String
+    let bn: BatchNorm
+    let filter: Tensor, options: Conv2DOptions
+    let foldedFilter: Tensor, foldedBias: Tensor
+    let convBias: Tensor?
+
+    init(_ w: Weights, conv: String, bn: String, inChannels: Int, outChannels: Int, kernel: Int,
+         options: Conv2DOptions, eps: Float, convBias: Bool = false) throws {
+        convPath = conv
+        let perGroup = inChannels / options.groups
+        filter = try w.tensor("\(conv).weight", [outChannels, perGroup, kernel, kernel])
+        self.convBias = convBias ? try w.tensor("\(conv).bias", [outChannels]) : nil
+        self.options = options
+        self.bn = try BatchNorm(w, bn, channels: outChannels, eps: eps)
+        let (scale, shift) = self.bn.scaleShift
+        let per = perGroup * kernel * kernel
+        let raw = filter.scalars, rawBias = self.convBias?.scalars
+        foldedFilter = try Tensor((0..<raw.count).map { raw[$0] * scale[$0 / per] }, shape: filter.shape)
+        foldedBias = try Tensor((0..<outChannels).map { shift[$0] + (rawBias?[$0] ?? 0) * scale[$0] }, shape: [outChannels])
+    }
+
+    var parameterCount: Int { filter.count + (convBias?.count ?? 0) }
+
+    func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
+        pass.onConvolution?(convPath, x, foldedFilter, options)
+        if pass.needsRawConv(convPath) {
+            let raw = pass.tap(convPath, try Tensor.conv2d(x, filter: filter, bias: convBias, options: options))
+            return pass.tap(bn.path, try bn(raw))
+        }
+        return pass.tap(bn.path, try Tensor.conv2d(x, filter: foldedFilter, bias: foldedBias, options: options))
+    }
+}
+
+/// A fully connected layer.
+struct Linear {
+    let path: String
+    let weight: Tensor, bias: Tensor
+
+    init(_ w: Weights, _ path: String, inFeatures: Int, outFeatures: Int) throws {
+        self.path = path
+        weight = try w.tensor("\(path).weight", [outFeatures, inFeatures])
+        bias = try w.tensor("\(path).bias", [outFeatures])
+    }
+
+    func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
+        pass.tap(path, try Tensor.linear(x, weight: weight, bias: bias))
+    }
+}

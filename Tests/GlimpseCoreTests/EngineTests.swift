@@ -1,0 +1,135 @@
+import GlimpseCore
+import Testing
+
+/// Forward values against direct reference computations, autodiff behaviour and errors.
+@Suite struct EngineTests {
+    /// Direct convolution in Double, the reference for the im2col/GEMM and depthwise kernels.
+    func naiveConv(_ x: Tensor, _ w: Tensor, _ o: Conv2DOptions) -> [Double] {
+        let (n, cin, h, wd) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let (cout, cpg, kh, kw) = (w.shape[0], w.shape[1], w.shape[2], w.shape[3])
+        let ho = (h + o.padTop + o.padBottom - (kh - 1) * o.dilationY - 1) / o.strideY + 1
+        let wo = (wd + o.padLeft + o.padRight - (kw - 1) * o.dilationX - 1) / o.strideX + 1
+        let opg = cout / o.groups
+        var out = [Double](repeating: 0, count: n * cout * ho * wo)
+        for b in 0..<n { for co in 0..<cout { for oy in 0..<ho { for ox in 0..<wo {
+            var acc = 0.0
+            let grp = co / opg
+            for ci in 0..<cpg { for ky in 0..<kh { for kx in 0..<kw {
+                let iy = oy * o.strideY - o.padTop + ky * o.dilationY, ix = ox * o.strideX - o.padLeft + kx * o.dilationX
+                if iy < 0 || iy >= h || ix < 0 || ix >= wd { continue }
+                acc += Double(x[b, grp * cpg + ci, iy, ix]) * Double(w[co, ci, ky, kx])
+            } } }
+            out[((b * cout + co) * ho + oy) * wo + ox] = acc
+        } } } }
+        _ = cin
+        return out
+    }
+
+    @Test(arguments: [
+        ([1, 3, 9, 9], [8, 3, 3, 3], Conv2DOptions.same(kernel: 3, stride: 2, height: 9, width: 9)),
+        ([2, 4, 8, 7], [6, 2, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 2)),
+        ([1, 5, 10, 10], [5, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 2, height: 10, width: 10, groups: 5)),
+        ([3, 6, 6, 6], [6, 1, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 6)),
+        ([1, 4, 7, 7], [4, 4, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2)),
+        ([2, 16, 5, 5], [32, 16, 1, 1], Conv2DOptions()),
+    ])
+    func convMatchesDirectLoop(inputShape: [Int], filterShape: [Int], options: Conv2DOptions) throws {
+        var rng = SeededRNG(seed: 21)
+        let x = Tensor.normal(inputShape, rng: &rng), w = Tensor.normal(filterShape, rng: &rng)
+        let y = try Tensor.conv2d(x, filter: w, options: options)
+        let reference = naiveConv(x, w, options)
+        #expect(y.count == reference.count)
+        let err = zip(y.scalars, reference).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
+        #expect(err < 1e-4)
+    }
+
+    @Test func tfSamePadding() {
+        let o = Conv2DOptions.same(kernel: 3, stride: 2, height: 224, width: 224)
+        #expect((o.padTop, o.padBottom, o.padLeft, o.padRight) == (0, 1, 0, 1))
+        let o5 = Conv2DOptions.same(kernel: 5, stride: 2, height: 112, width: 112)
+        #expect((o5.padTop, o5.padBottom) == (1, 2))
+        let o1 = Conv2DOptions.same(kernel: 5, stride: 1, height: 14, width: 14)
+        #expect((o1.padTop, o1.padBottom) == (2, 2))
+    }
+
+    @Test func resizeMatchesHalfPixelFormula() throws {
+        var rng = SeededRNG(seed: 22)
+        let x = Tensor.normal([1, 1, 7, 5], rng: &rng)
+        let y = try x.resizedBilinear(height: 11, width: 3)
+        func axis(_ d: Int, _ inSize: Int, _ outSize: Int) -> (Int, Int, Double) {
+            let src = max(0, (Double(d) + 0.5) * Double(inSize) / Double(outSize) - 0.5)
+            let i0 = Int(src.rounded(.down)), i1 = min(i0 + 1, inSize - 1)
+            return (i0, i1, src - Double(i0))
+        }
+        for oy in 0..<11 { for ox in 0..<3 {
+            let (y0, y1, wy) = axis(oy, 7, 11), (x0, x1, wx) = axis(ox, 5, 3)
+            let top = (1 - wx) * Double(x[0, 0, y0, x0]) + wx * Double(x[0, 0, y0, x1])
+            let bottom = (1 - wx) * Double(x[0, 0, y1, x0]) + wx * Double(x[0, 0, y1, x1])
+            #expect(abs(Double(y[0, 0, oy, ox]) - ((1 - wy) * top + wy * bottom)) < 1e-5)
+        } }
+    }
+
+    @Test func fftRoundTripAndAdjointIdentity() throws {
+        var rng = SeededRNG(seed: 23)
+        let x = Tensor.normal([3, 8, 10], rng: &rng)
+        let back = try x.rfft2().irfft2(width: 10)
+        #expect(maxAbsDiff(back.scalars, x.scalars) < 1e-5)
+        // ⟨g, irfft2(X)⟩ = ⟨adjoint(g), X⟩ for a random spectrum X (not Hermitian in column 0).
+        let spectrum = Tensor.normal([3, 8, 6, 2], rng: &rng).requiringGradient()
+        let g = Tensor.normal([3, 8, 10], rng: &rng)
+        let y = try spectrum.irfft2(width: 10)
+        let lhs = zip(y.scalars, g.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        let adj = try gradient(of: y, wrt: [spectrum], seed: g)[0]
+        let rhs = zip(adj.scalars, spectrum.scalars).reduce(0.0) { $0 + Double($1.0) * Double($1.1) }
+        #expect(abs(lhs - rhs) < 1e-3 * max(1, abs(lhs)))
+    }
+
+    @Test func gradientAtHiddenTensor() throws {
+        var rng = SeededRNG(seed: 24)
+        let x = Tensor.normal([2, 3], rng: &rng).requiringGradient()
+        let hidden = x.squared()
+        let y = try (hidden * 3).sum()
+        let grads = try gradient(of: y, wrt: [hidden, x])
+        #expect(grads[0].scalars.allSatisfy { $0 == 3 })
+        #expect(maxAbsDiff(grads[1].scalars, x.scalars.map { 6 * $0 }) < 1e-5)
+    }
+
+    @Test func inferenceRecordsNothing() throws {
+        let x = Tensor(repeating: 1, shape: [2, 2]).requiringGradient()
+        let y = withoutGradient { x.exp() }
+        #expect(!y.isTracked)
+        #expect(throws: TensorError.self) { try gradient(of: y, wrt: [x]) }
+    }
+
+    @Test func shapeErrorsNameBothShapes() {
+        let a = Tensor(zeros: [2, 3]), b = Tensor(zeros: [4, 3])
+        do {
+            _ = try a + b
+            Issue.record("expected an error")
+        } catch let error as TensorError {
+            #expect(error.description.contains("[2, 3]") && error.description.contains("[4, 3]"))
+        } catch { Issue.record("unexpected \(error)") }
+        #expect(throws: TensorError.self) { try Tensor.conv2d(Tensor(zeros: [1, 3, 4, 4]), filter: Tensor(zeros: [2, 4, 3, 3])) }
+        #expect(throws: TensorError.self) { try Tensor.matmul(Tensor(zeros: [2, 3]), Tensor(zeros: [2, 3])) }
+        #expect(throws: TensorError.self) { try Tensor([1, 2, 3], shape: [2, 2]) }
+        #expect(throws: TensorError.self) { try Tensor(zeros: [1, 1, 2, 2]).maxPool2d(kernel: 3) }
+        #expect(throws: TensorError.self) { try Tensor(repeating: .nan, shape: [2]).checkFinite("input") }
+    }
+
+    @Test func valueSemantics() {
+        let a = Tensor(repeating: 1, shape: [3])
+        var b = a
+        b.withUnsafeMutableBufferPointer { $0[0] = 5 }
+        #expect(a.scalars == [1, 1, 1])
+        #expect(b.scalars == [5, 1, 1])
+    }
+
+    @Test func seededRandomIsReproducible() {
+        var r1 = SeededRNG(seed: 42), r2 = SeededRNG(seed: 42), r3 = SeededRNG(seed: 43)
+        let a = Tensor.normal([100], rng: &r1), b = Tensor.normal([100], rng: &r2), c = Tensor.normal([100], rng: &r3)
+        #expect(a.scalars == b.scalars)
+        #expect(a.scalars != c.scalars)
+        let mean = a.scalars.reduce(0, +) / 100
+        #expect(abs(mean) < 0.3)
+    }
+}
