@@ -12,7 +12,8 @@ let numericSettings: [SwiftSetting] = [
 let package = Package(
     name: "Glimpse",
     products: [
-        .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"]),
+        .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
+                                            "GlimpseVis", "GlimpseSaliency"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
     dependencies: [
@@ -32,8 +33,12 @@ let package = Package(
         .target(name: "GlimpseImage", dependencies: ["CPNG", "CTurboJPEG"], swiftSettings: numericSettings),
         .target(name: "GlimpseModels", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage"],
                 resources: [.copy("Resources/imagenet_classes.txt")], swiftSettings: numericSettings),
+        .target(name: "GlimpseVis", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels"],
+                swiftSettings: numericSettings),
+        .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
-            "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
+            "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -43,6 +48,9 @@ let package = Package(
         .testTarget(name: "GlimpseImageTests", dependencies: ["GlimpseImage", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseModelsTests", dependencies: ["GlimpseModels"],
+                    resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]

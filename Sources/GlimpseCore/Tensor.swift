@@ -1,6 +1,7 @@
 import Foundation
 
 /// Heap buffer of Float32 values, 64-byte aligned, shared between tensors until one of them writes.
+/// Large buffers are recycled through `BufferPool` (fresh pages cost a page fault per 4 KB).
 public final class TensorStorage: @unchecked Sendable {
     public let count: Int
     public let pointer: UnsafeMutablePointer<Float>
@@ -8,15 +9,54 @@ public final class TensorStorage: @unchecked Sendable {
     /// Uninitialised storage of `count` floats.
     public init(count: Int) {
         self.count = count
+        pointer = BufferPool.shared.take(count: count)
+    }
+
+    deinit { BufferPool.shared.give(pointer, count: count) }
+}
+
+/// A bounded cache of freed large buffers, keyed by element count. Forward passes of a network allocate
+/// the same sizes again and again; reusing them avoids malloc and page-fault costs.
+final class BufferPool: @unchecked Sendable {
+    static let shared = BufferPool()
+    private let lock = NSLock()
+    private var free: [Int: [UnsafeMutablePointer<Float>]] = [:]
+    private var cachedBytes = 0
+    private let minimumCount = 4096
+    private let capacityBytes = 512 << 20
+    private let perSize = 16
+
+    func take(count: Int) -> UnsafeMutablePointer<Float> {
+        if count >= minimumCount {
+            lock.lock()
+            if let p = free[count]?.popLast() {
+                cachedBytes -= count * 4
+                lock.unlock()
+                return p
+            }
+            lock.unlock()
+        }
         var raw: UnsafeMutableRawPointer?
         let bytes = max(count, 1) * MemoryLayout<Float>.stride
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
             fatalError("Glimpse: out of memory allocating \(bytes) bytes")
         }
-        pointer = raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
     }
 
-    deinit { free(pointer) }
+    func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
+        if count >= minimumCount {
+            lock.lock()
+            if cachedBytes + count * 4 <= capacityBytes, free[count, default: []].count < perSize {
+                free[count, default: []].append(p)
+                cachedBytes += count * 4
+                lock.unlock()
+                return
+            }
+            lock.unlock()
+        }
+        Foundation.free(p)
+    }
 }
 
 /// A float32 tensor with value semantics (copy-on-write), row-major (NCHW for images).

@@ -1,13 +1,35 @@
 /// Convolution drivers on raw buffers: forward, gradient with respect to the input, and with respect
 /// to the filter. im2col + SGEMM in general, direct kernels for depthwise, no im2col for 1×1 stride-1.
 enum ConvKernels {
-    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+    /// Per-channel bias and activation applied to output planes while they are still in cache.
+    struct Epilogue {
+        var bias: UnsafePointer<Float>?
+        var activation: FusedActivation = .none
+
+        var isEmpty: Bool { bias == nil && activation == .none }
+
+        /// Applies the epilogue to `planes` consecutive output planes of `size` floats starting at channel `channel`.
+        @inline(__always) func apply(_ out: UnsafeMutablePointer<Float>, channel: Int, planes: Int, size: Int) {
+            if isEmpty { return }
+            let hi: Float = activation == .relu6 ? 6 : .infinity
+            let lo: Float = activation == .none ? -.infinity : 0
+            for p in 0..<planes {
+                let b = bias?[channel + p] ?? 0
+                let plane = out + p * size
+                for i in 0..<size { plane[i] = Swift.min(Swift.max(plane[i] + b, lo), hi) }
+            }
+        }
+    }
+
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                        epilogue: Epilogue = Epilogue()) {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
             parallelFor(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { p in
                 let c = p % g.cin
                 Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g)
+                epilogue.apply(out + p * g.spatialOut, channel: c, planes: 1, size: g.spatialOut)
             }
             return
         }
@@ -23,6 +45,7 @@ enum ConvKernels {
                      a: w + grp * filterGroup, lda: g.colRows, b: b, ldb: g.spatialOut, beta: 0,
                      c: out + i * outImage + grp * g.coutPerGroup * g.spatialOut, ldc: g.spatialOut, split: split)
             }
+            epilogue.apply(out + i * outImage, channel: 0, planes: g.cout, size: g.spatialOut)
         }
         if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
     }

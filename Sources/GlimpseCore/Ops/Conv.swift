@@ -1,18 +1,40 @@
+/// An activation that `conv2d` can apply to its output in the same pass.
+public enum FusedActivation: Sendable, Equatable { case none, relu, relu6 }
+
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) of x [N, Cin, H, W] with filter [Cout, Cin/groups, kH, kW],
-    /// plus an optional bias [Cout].
-    public static func conv2d(_ x: Tensor, filter w: Tensor, bias: Tensor? = nil, options: Conv2DOptions = .init()) throws -> Tensor {
+    /// plus an optional bias [Cout], then an optional activation.
+    ///
+    /// When nothing is recorded (inference) bias and activation run inside the convolution's pass over its output;
+    /// otherwise they are recorded as separate operations, so the activation follows the pass's `ActivationGradient`.
+    public static func conv2d(_ x: Tensor, filter w: Tensor, bias: Tensor? = nil, options: Conv2DOptions = .init(),
+                              activation: FusedActivation = .none) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, filter: w.shape, options: options)
+        if let bias { try bias.checkShape([g.cout], "conv2d bias") }
+        let recording = GradContext.current.recording && [x, w, bias].contains { $0?.node != nil }
+        if !recording {
+            return Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
+                let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation)
+                ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
+            }
+        }
+        var y = try convolved(x, w, g, options)
+        if let bias { y = try y + bias.reshaped([1, g.cout, 1, 1]) }
+        switch activation {
+        case .none: return y
+        case .relu: return y.relu()
+        case .relu6: return y.relu6()
+        }
+    }
+
+    private static func convolved(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, _ options: Conv2DOptions) throws -> Tensor {
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
             ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g)
         }
-        let y = recorded(r, inputs: [x, w]) { grad in
+        return recorded(r, inputs: [x, w]) { grad in
             [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
              w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options)]
         }
-        guard let bias else { return y }
-        try bias.checkShape([g.cout], "conv2d bias")
-        return try y + bias.reshaped([1, g.cout, 1, 1])
     }
 
     /// Gradient of `conv2d` with respect to its input (a transposed convolution of `grad` by the filter).
