@@ -18,8 +18,8 @@ public final class EfficientNetLite0: Classifier {
     private let blocks: [MBConvBlock]
     private let head: ConvBN
     private let fc: Linear
-    private var kinds: [String: String] = [:]
-    private var parameters: [String: Int] = [:]
+    private let kinds: [String: String]
+    private let parameters: [String: Int]
 
     /// (repeats, kernel, stride, expansion, output channels) of each stage.
     static let stages: [(Int, Int, Int, Int, Int)] = [
@@ -42,8 +42,9 @@ public final class EfficientNetLite0: Classifier {
         let eps: Float = 1e-3
         self.classCount = classCount
         var paths: [String] = []
+        var kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
         func note(_ path: String, _ kind: String, _ params: Int = 0) {
-            paths.append(path); kinds[path] = kind; parameters[path] = params
+            paths.append(path); kindTable[path] = kind; parameterTable[path] = params
         }
         stem = try ConvBN(w, conv: "_conv_stem", bn: "_bn0", inChannels: 3, outChannels: 32, kernel: 3,
                           options: Self.samePadding(kernel: 3, stride: 2), eps: eps)
@@ -68,13 +69,15 @@ public final class EfficientNetLite0: Classifier {
         fc = try Linear(w, "_fc", inFeatures: 1280, outFeatures: classCount)
         note("_fc", "Linear", 1280 * classCount + classCount)
         layerPaths = paths
+        kinds = kindTable
+        parameters = parameterTable
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
         var h = try (x * 255 - 127) * (1 / 128)
-        h = pass.tap("_stem_act", try stem(h, pass).relu6())
+        h = try stem(h, pass, activation: .relu6, activationPath: "_stem_act")
         for block in blocks { h = try block(h, pass) }
-        h = pass.tap("_head_act", try head(h, pass).relu6())
+        h = try head(h, pass, activation: .relu6, activationPath: "_head_act")
         let pooled = pass.tap("_avg_pool", try h.globalAvgPool())
         return try fc(pooled, pass)
     }
@@ -119,8 +122,8 @@ struct MBConvBlock {
 
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
         var h = x
-        if let expand { h = pass.tap("\(path)._expand_act", try expand(h, pass).relu6()) }
-        h = pass.tap("\(path)._depthwise_act", try depthwise(h, pass).relu6())
+        if let expand { h = try expand(h, pass, activation: .relu6, activationPath: "\(path)._expand_act") }
+        h = try depthwise(h, pass, activation: .relu6, activationPath: "\(path)._depthwise_act")
         h = try project(h, pass)
         if residual { h = try h + x }
         return pass.tap(path, h)

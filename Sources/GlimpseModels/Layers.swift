@@ -68,13 +68,31 @@ struct ConvBN {
 
     var parameterCount: Int { filter.count + (convBias?.count ?? 0) }
 
-    func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
+    /// Convolution + batch norm (+ activation), captured under the conv, batch-norm and activation paths.
+    /// Intermediate outputs are only materialised when they are captured; otherwise one fused convolution runs.
+    func callAsFunction(_ x: Tensor, _ pass: ForwardPass, activation: FusedActivation = .none,
+                        activationPath: String? = nil) throws -> Tensor {
         pass.onConvolution?(convPath, x, foldedFilter, options)
         if pass.needsRawConv(convPath) {
             let raw = pass.tap(convPath, try Tensor.conv2d(x, filter: filter, bias: convBias, options: options))
-            return pass.tap(bn.path, try bn(raw))
+            return try activate(pass.tap(bn.path, try bn(raw)), activation, activationPath, pass)
         }
-        return pass.tap(bn.path, try Tensor.conv2d(x, filter: foldedFilter, bias: foldedBias, options: options))
+        if pass.requested.contains(bn.path) {
+            let normalised = pass.tap(bn.path, try Tensor.conv2d(x, filter: foldedFilter, bias: foldedBias, options: options))
+            return try activate(normalised, activation, activationPath, pass)
+        }
+        let y = try Tensor.conv2d(x, filter: foldedFilter, bias: foldedBias, options: options, activation: activation)
+        return activationPath.map { pass.tap($0, y) } ?? y
+    }
+
+    private func activate(_ x: Tensor, _ activation: FusedActivation, _ path: String?, _ pass: ForwardPass) throws -> Tensor {
+        let y: Tensor
+        switch activation {
+        case .none: y = x
+        case .relu: y = x.relu()
+        case .relu6: y = x.relu6()
+        }
+        return path.map { pass.tap($0, y) } ?? y
     }
 }
 

@@ -24,8 +24,8 @@ public final class ResNet: Classifier {
     private let stem: ConvBN
     private let blocks: [ResidualBlock]
     private let fc: Linear
-    private var kinds: [String: String] = [:]
-    private var parameters: [String: Int] = [:]
+    private let kinds: [String: String]
+    private let parameters: [String: Int]
 
     /// Builds ResNet-`depth` (18, 34 or 50) from a state dict.
     public init(depth: Int, stateDict: StateDict, classCount: Int = 1000, normalization: InputNormalization = .imagenet) throws {
@@ -42,8 +42,9 @@ public final class ResNet: Classifier {
         self.normalization = normalization
         let w = Weights(dict: stateDict)
         var paths: [String] = []
+        var kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
         func note(_ path: String, _ kind: String, _ params: Int = 0) {
-            paths.append(path); kinds[path] = kind; parameters[path] = params
+            paths.append(path); kindTable[path] = kind; parameterTable[path] = params
         }
         stem = try ConvBN(w, conv: "conv1", bn: "bn1", inChannels: 3, outChannels: 64, kernel: 7,
                           options: Conv2DOptions(stride: 2, padding: 3), eps: 1e-5)
@@ -67,6 +68,8 @@ public final class ResNet: Classifier {
         fc = try Linear(w, "fc", inFeatures: inChannels, outFeatures: classCount)
         note("fc", "Linear", inChannels * classCount + classCount)
         layerPaths = paths
+        kinds = kindTable
+        parameters = parameterTable
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
@@ -76,7 +79,7 @@ public final class ResNet: Classifier {
             let std = try Tensor([0.229, 0.224, 0.225], shape: [1, 3, 1, 1])
             h = try (h - mean) / std
         }
-        h = pass.tap("relu", try stem(h, pass).relu())
+        h = try stem(h, pass, activation: .relu, activationPath: "relu")
         h = pass.tap("maxpool", try h.maxPool2d(kernel: 3, stride: 2, padding: 1))
         for block in blocks {
             h = try block(h, pass)
@@ -143,8 +146,8 @@ struct ResidualBlock {
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
         var h = x
         for (i, conv) in convs.enumerated() {
-            h = try conv(h, pass)
-            if i < convs.count - 1 { h = pass.tap("\(path).relu\(i + 1)", h.relu()) }
+            let last = i == convs.count - 1
+            h = try conv(h, pass, activation: last ? .none : .relu, activationPath: last ? nil : "\(path).relu\(i + 1)")
         }
         let shortcut = try downsample.map { try $0(x, pass) } ?? x
         return pass.tap(path, try (h + shortcut).relu())

@@ -59,7 +59,7 @@ struct Classify: ParsableCommand {
             for r in results {
                 print(r.image)
                 for (rank, s) in r.top.enumerated() {
-                    print(String(format: "  %d. %-28@ %5d  p=%.4f  logit=%.3f", rank + 1, s.name as NSString, s.index, s.probability, s.logit))
+                    print("  \(rank + 1). " + s.name.padding(toLength: 28, withPad: " ", startingAt: 0) + String(format: " %5d  p=%.4f  logit=%.3f", s.index, s.probability, s.logit))
                 }
             }
         }

@@ -1,0 +1,2 @@
+/// Saliency: gradient and CAM families, perturbation masks and faithfulness metrics.
+public enum SaliencyMethods {}

@@ -1,0 +1,2 @@
+/// Feature visualization: parameterizations, transforms, objectives and the renderer.
+public enum FeatureVisualization {}
