@@ -9,16 +9,25 @@ public enum TorchCheckpoint {
         do { data = try Data(contentsOf: url) } catch {
             throw FormatError.io(path: url.path, reason: (error as NSError).localizedDescription)
         }
+        if isZip(data) { return try loadZip(url, size: data.count, name: url.lastPathComponent) }
         return try load(data: data, name: url.lastPathComponent)
     }
 
     /// Reads a state dict from the bytes of a `.pth` file; the format is detected from its first bytes.
     public static func load(data: Data, name: String = "checkpoint") throws -> StateDict {
+        if isZip(data) {
+            // ZIPFoundation's in-memory archives trap on some corrupt inputs; its file-backed reader does not.
+            let tmp = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-\(getpid())-\(UInt64.random(in: 0...UInt64.max)).pth")
+            defer { try? FileManager.default.removeItem(at: tmp) }
+            do { try data.write(to: tmp) } catch { throw FormatError.io(path: tmp.path, reason: (error as NSError).localizedDescription) }
+            return try loadZip(tmp, size: data.count, name: name)
+        }
         let bytes = [UInt8](data)
-        if bytes.starts(with: [0x50, 0x4b, 0x03, 0x04]) { return try loadZip(data, name: name) }
         if bytes.first == 0x80 { return try loadLegacy(bytes, name: name) }
         throw FormatError.badMagic("PyTorch checkpoint (\(name))")
     }
+
+    private static func isZip(_ data: Data) -> Bool { data.starts(with: [0x50, 0x4b, 0x03, 0x04]) }
 
     /// Legacy format: magic-number, protocol and sys-info pickles, the state-dict pickle, the pickled list of
     /// storage keys, then per key an int64 element count and the raw little-endian elements.
@@ -51,9 +60,9 @@ public enum TorchCheckpoint {
     }
 
     /// Zip format: `<prefix>/data.pkl` with storages in `<prefix>/data/<key>`.
-    static func loadZip(_ data: Data, name: String) throws -> StateDict {
+    static func loadZip(_ url: URL, size: Int, name: String) throws -> StateDict {
         let archive: Archive
-        do { archive = try Archive(data: data, accessMode: .read) } catch {
+        do { archive = try Archive(url: url, accessMode: .read) } catch {
             throw FormatError.malformed("\(name): unreadable zip archive (\(error))")
         }
         guard let first = archive.makeIterator().next(), let slash = first.path.firstIndex(of: "/") else {
@@ -62,7 +71,7 @@ public enum TorchCheckpoint {
         let prefix = String(first.path[..<slash])
         func read(_ path: String) throws -> [UInt8] {
             guard let entry = archive[path] else { throw FormatError.malformed("\(name): zip entry '\(path)' missing") }
-            guard entry.uncompressedSize <= UInt64(max(data.count, 0)) * 1032 else {
+            guard entry.uncompressedSize <= UInt64(max(size, 0)) * 1032 else {
                 throw FormatError.malformed("\(name): zip entry '\(path)' claims an impossible size")
             }
             var out: [UInt8] = []
