@@ -34,6 +34,22 @@ enum ConvKernels {
             return
         }
         let filterGroup = g.coutPerGroup * g.colRows
+        if g.n == 1 && !g.isPointwise && g.o.groups == 1 && g.ho >= 2 * glimpseThreadCount && g.flops >= 1 << 22 {
+            // One image: bands of output rows, each expanded and multiplied by its own thread.
+            let bands = glimpseThreadCount
+            parallelFor(bands, workPerItem: g.flops / bands) { b in
+                let rows = (b * g.ho / bands)..<((b + 1) * g.ho / bands)
+                let col = UnsafeMutablePointer<Float>.allocate(capacity: g.colRows * rows.count * g.wo)
+                defer { col.deallocate() }
+                Im2col.expand(x, g, into: col, rows: rows)
+                gemm(transA: false, transB: false, m: g.cout, n: rows.count * g.wo, k: g.colRows, a: w, lda: g.colRows,
+                     b: col, ldb: rows.count * g.wo, beta: 0, c: out + rows.lowerBound * g.wo, ldc: g.spatialOut, split: false)
+                for c in 0..<g.cout {
+                    epilogue.apply(out + c * g.spatialOut + rows.lowerBound * g.wo, channel: c, planes: 1, size: rows.count * g.wo)
+                }
+            }
+            return
+        }
         let perImage = { (i: Int, split: Bool) in
             let col = g.isPointwise ? nil : UnsafeMutablePointer<Float>.allocate(capacity: g.colRows * g.spatialOut)
             defer { col?.deallocate() }

@@ -24,15 +24,28 @@ enum Depthwise {
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: s * paddedH * stride)
         defer { scratch.deallocate() }
         scratch.update(repeating: 0, count: s * paddedH * stride)
+        // Padded column c = xIn + padLeft goes to phase c % 2 at index c / 2: source evens and odds are
+        // deinterleaved 8 at a time and written to the phases those columns fall in.
+        let evenPhase = o.padLeft & 1, oddStart = (o.padLeft + 1) >> 1
         for y in 0..<g.h {
             let src = x + y * g.w
             if s == 1 {
                 (scratch + (y + o.padTop) * stride + o.padLeft).update(from: src, count: g.w)
-            } else {
-                for xIn in 0..<g.w {
-                    let c = xIn + o.padLeft
-                    scratch[((c & 1) * paddedH + y + o.padTop) * stride + (c >> 1)] = src[xIn]
-                }
+                continue
+            }
+            let evens = scratch + (evenPhase * paddedH + y + o.padTop) * stride + (o.padLeft >> 1)
+            let odds = scratch + ((1 - evenPhase) * paddedH + y + o.padTop) * stride + (evenPhase == 0 ? o.padLeft >> 1 : oddStart)
+            var j = 0
+            while 2 * j + 16 <= g.w {
+                let v = UnsafeRawPointer(src + 2 * j).loadUnaligned(as: SIMD16<Float>.self)
+                UnsafeMutableRawPointer(evens + j).storeBytes(of: v.evenHalf, as: SIMD8<Float>.self)
+                UnsafeMutableRawPointer(odds + j).storeBytes(of: v.oddHalf, as: SIMD8<Float>.self)
+                j += 8
+            }
+            while 2 * j < g.w {
+                evens[j] = src[2 * j]
+                if 2 * j + 1 < g.w { odds[j] = src[2 * j + 1] }
+                j += 1
             }
         }
         withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kh * g.kw) { offsets in
@@ -89,8 +102,24 @@ enum Depthwise {
         }
     }
 
+    /// The input gradient: for stride 1 a correlation of the output gradient with the flipped filter (so the fast
+    /// forward kernel does it); otherwise a scatter.
     static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let o = g.o
+        let reachY = (g.kh - 1) * o.dilationY, reachX = (g.kw - 1) * o.dilationX
+        if o.strideX == 1 && o.strideY == 1 && o.padTop <= reachY && o.padBottom <= reachY && o.padLeft <= reachX && o.padRight <= reachX {
+            let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.kh * g.kw)
+            defer { flipped.deallocate() }
+            for t in 0..<(g.kh * g.kw) { flipped[t] = w[g.kh * g.kw - 1 - t] }
+            let transposed = Conv2DOptions(strideY: 1, strideX: 1, padTop: reachY - o.padTop, padBottom: reachY - o.padBottom,
+                                           padLeft: reachX - o.padLeft, padRight: reachX - o.padRight,
+                                           dilationY: o.dilationY, dilationX: o.dilationX)
+            if let tg = try? ConvGeometry(input: [1, 1, g.ho, g.wo], filter: [1, 1, g.kh, g.kw], options: transposed),
+               tg.ho == g.h, tg.wo == g.w {
+                forward(dout, flipped, dx, tg)
+                return
+            }
+        }
         let cols = columnRanges(g)
         let s = o.strideX
         dx.update(repeating: 0, count: g.h * g.w)

@@ -1,9 +1,11 @@
 /// im2col / col2im for one image and one group: the column matrix has `cinPerGroup·kh·kw` rows and
 /// `ho·wo` columns; padding positions are zeros.
 enum Im2col {
-    static func expand(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>) {
+    /// Expands output rows `rows` (all rows by default) into a column matrix with `rows.count · wo` columns.
+    static func expand(_ x: UnsafePointer<Float>, _ g: ConvGeometry, into col: UnsafeMutablePointer<Float>, rows: Range<Int>? = nil) {
         let o = g.o
-        let cols = g.spatialOut
+        let band = rows ?? 0..<g.ho
+        let cols = band.count * g.wo
         for c in 0..<g.cinPerGroup {
             let plane = x + c * g.h * g.w
             for ky in 0..<g.kh {
@@ -11,8 +13,8 @@ enum Im2col {
                 for kx in 0..<g.kw {
                     let row = col + ((c * g.kh + ky) * g.kw + kx) * cols
                     let xs = ConvGeometry.validRange(out: g.wo, size: g.w, stride: o.strideX, pad: o.padLeft, offset: kx * o.dilationX)
-                    for oy in 0..<g.ho {
-                        let dst = row + oy * g.wo
+                    for oy in band {
+                        let dst = row + (oy - band.lowerBound) * g.wo
                         guard rowsValid.contains(oy), !xs.isEmpty else {
                             dst.update(repeating: 0, count: g.wo)
                             continue

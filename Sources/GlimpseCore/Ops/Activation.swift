@@ -30,6 +30,16 @@ private func exactRelu(_ g: Tensor) throws -> Tensor {
 }
 
 private func activationPullback(x: Tensor, g: Tensor, upper: Float?, rule: ActivationGradient) throws -> Tensor {
+    let hi = upper ?? .infinity
+    if !GradContext.current.recording {
+        // Not building a graph: one pass, no mask tensor.
+        switch rule {
+        case .exact: return zipValues(g, x) { gv, xv in xv > 0 && xv < hi ? gv : 0 }
+        case .guided: return zipValues(g, x) { gv, xv in xv > 0 && xv < hi && gv > 0 ? gv : 0 }
+        case .deconvnet: return mapValues(g) { Swift.max($0, 0) }
+        default: break
+        }
+    }
     switch rule {
     case .exact:
         return try g.timesConstant(passMask(x, upper: upper))

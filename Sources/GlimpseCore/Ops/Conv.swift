@@ -18,8 +18,7 @@ extension Tensor {
                 ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
             }
         }
-        var y = try convolved(x, w, g, options)
-        if let bias { y = try y + bias.reshaped([1, g.cout, 1, 1]) }
+        let y = try convolved(x, w, bias, g, options)
         switch activation {
         case .none: return y
         case .relu: return y.relu()
@@ -27,13 +26,17 @@ extension Tensor {
         }
     }
 
-    private static func convolved(_ x: Tensor, _ w: Tensor, _ g: ConvGeometry, _ options: Conv2DOptions) throws -> Tensor {
+    /// The recorded convolution (bias added in the same pass); its pullback gives input, filter and bias gradients.
+    private static func convolved(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ options: Conv2DOptions) throws -> Tensor {
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
-            ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g)
+            let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) })
+            ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
         }
-        return recorded(r, inputs: [x, w]) { grad in
+        let b = bias ?? Tensor(zeros: [g.cout])
+        return recorded(r, inputs: [x, w, b]) { grad in
             [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
-             w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options)]
+             w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options),
+             b.node == nil ? nil : try grad.sum(axes: [0, 2, 3])]
         }
     }
 
