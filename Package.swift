@@ -49,9 +49,6 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseModelsTests", dependencies: ["GlimpseModels"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
-        .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
-        .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency"],
-                    resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )
