@@ -1,2 +1,0 @@
-/// Saliency: gradient and CAM families, perturbation masks and faithfulness metrics.
-public enum SaliencyMethods {}
