@@ -49,6 +49,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseModelsTests", dependencies: ["GlimpseModels"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse"]),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],

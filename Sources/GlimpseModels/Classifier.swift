@@ -20,6 +20,10 @@ public protocol Classifier: AnyObject {
     var layerPaths: [String] { get }
     /// The layer usually used for CAM methods (the last convolutional feature map).
     var defaultCAMLayer: String { get }
+    /// The model's input normalisation, applied inside `forward`: [0, 1] image → network input.
+    func normalizedInput(_ x: Tensor) throws -> Tensor
+    /// The inverse of `normalizedInput`.
+    func imageFromNormalized(_ x: Tensor) throws -> Tensor
     /// Runs the network on x [N, C, H, W] in [0, 1], capturing the layers `pass` asks for; returns logits.
     func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor
     /// Parameters owned directly by each layer path.

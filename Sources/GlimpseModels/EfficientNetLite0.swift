@@ -74,13 +74,17 @@ public final class EfficientNetLite0: Classifier {
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
-        var h = try (x * 255 - 127) * (1 / 128)
+        var h = try normalizedInput(x)
         h = try stem(h, pass, activation: .relu6, activationPath: "_stem_act")
         for block in blocks { h = try block(h, pass) }
         h = try head(h, pass, activation: .relu6, activationPath: "_head_act")
         let pooled = pass.tap("_avg_pool", try h.globalAvgPool())
         return try fc(pooled, pass)
     }
+
+    /// `(x·255 − 127)/128`.
+    public func normalizedInput(_ x: Tensor) throws -> Tensor { try (x * 255 - 127) * (1 / 128) }
+    public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try (x * 128 + 127) * (1 / 255) }
 
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
     public func kind(of path: String) -> String { kinds[path] ?? "" }

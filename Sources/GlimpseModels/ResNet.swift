@@ -73,12 +73,7 @@ public final class ResNet: Classifier {
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
-        var h = x
-        if normalization == .imagenet {
-            let mean = try Tensor([0.485, 0.456, 0.406], shape: [1, 3, 1, 1])
-            let std = try Tensor([0.229, 0.224, 0.225], shape: [1, 3, 1, 1])
-            h = try (h - mean) / std
-        }
+        var h = try normalizedInput(x)
         h = try stem(h, pass, activation: .relu, activationPath: "relu")
         h = pass.tap("maxpool", try h.maxPool2d(kernel: 3, stride: 2, padding: 1))
         for block in blocks {
@@ -87,6 +82,17 @@ public final class ResNet: Classifier {
         }
         let pooled = pass.tap("avgpool", try h.globalAvgPool())
         return try fc(pooled, pass)
+    }
+
+    private static let mean = try! Tensor([0.485, 0.456, 0.406], shape: [1, 3, 1, 1])
+    private static let std = try! Tensor([0.229, 0.224, 0.225], shape: [1, 3, 1, 1])
+
+    public func normalizedInput(_ x: Tensor) throws -> Tensor {
+        normalization == .imagenet ? try (x - Self.mean) / Self.std : x
+    }
+
+    public func imageFromNormalized(_ x: Tensor) throws -> Tensor {
+        normalization == .imagenet ? try x * Self.std + Self.mean : x
     }
 
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }

@@ -38,6 +38,10 @@ public final class TinyCNN: Classifier {
         return try fc(h, pass)
     }
 
+    /// The tiny network takes its input as given.
+    public func normalizedInput(_ x: Tensor) throws -> Tensor { x }
+    public func imageFromNormalized(_ x: Tensor) throws -> Tensor { x }
+
     public func parameterCount(of path: String) -> Int {
         switch path {
         case "conv1": return 80

@@ -81,8 +81,7 @@ struct SaliencyFixtureTests {
     @Test func scoreCamMatchesPytorchGradCam() throws {
         let x = try SaliencyData.chelsea()
         let start = Date()
-        let (scores, weights, raw) = try ScoreCAM().compute(model: model, x, layer: "_head_act", target: target,
-            normalize: { try ($0 * 255 - 127) * (1 / 128) }, denormalize: { try ($0 * 128 + 127) * (1 / 255) })
+        let (scores, weights, raw) = try ScoreCAM().compute(model: model, x, layer: "_head_act", target: target)
         print("Score-CAM on EfficientNet-Lite0: \(String(format: "%.2f", Date().timeIntervalSince(start))) s")
         #expect(maxAbs(try Tensor(scores, shape: [1280]), try SaliencyData.tensor("cam_scorecam_scores_1280.npy")) <= 2e-3)
         #expect(maxAbs(try Tensor(weights, shape: [1280]), try SaliencyData.tensor("cam_scorecam_weights_1280.npy")) <= 1e-5)
