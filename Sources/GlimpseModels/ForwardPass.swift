@@ -19,7 +19,7 @@ public final class ForwardPass {
     }
 
     /// Records `value` under `name` if requested; returns the tensor the rest of the network must use.
-    func tap(_ name: String, _ value: Tensor) -> Tensor {
+    public func tap(_ name: String, _ value: Tensor) -> Tensor {
         guard requested.contains(name) else { return value }
         let tracked = value.isTracked ? value : value.requiringGradient()
         captured[name] = tracked

@@ -1,2 +1,0 @@
-/// Feature visualization: parameterizations, transforms, objectives and the renderer.
-public enum FeatureVisualization {}

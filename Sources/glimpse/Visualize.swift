@@ -1,0 +1,124 @@
+import ArgumentParser
+import Foundation
+import GlimpseCore
+import GlimpseFormats
+import GlimpseImage
+import GlimpseModels
+import GlimpseVis
+
+struct Visualize: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Feature visualization: synthesize images that maximise channels of a layer.",
+        discussion: """
+        Lucid-style activation maximisation: Fourier-space parameters (decay 1) with ImageNet colour decorrelation and
+        a sigmoid, Lucid's standard transforms (pad 12, jitter 8, scale 0.90-1.10, rotate -10..10 deg, jitter 4) drawn
+        from the seed, Adam (lr 0.05), the redirected ReLU gradient for the first 16 steps. Channels are optimised
+        --batch at a time as one batch. Writes <layer>_<channel>.png per channel, a grid, and visualize.json (settings,
+        seed, objective per step, timing). Same seed, same images.
+
+        Example: glimpse visualize --layer _blocks.10 --channels 0-7 --steps 256 --out out/vis
+        """
+    )
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Option(name: .long, help: "Layer to visualise (see `glimpse layers`).")
+    var layer: String?
+
+    @Option(name: .long, help: "Channels: a range 0-15, a list 1,5,9, or both (0-3,8).")
+    var channels: String = "0-3"
+
+    @Option(name: .long, help: "A single objective \"layer:channel\" (or \"layer\" for DeepDream) instead of --layer/--channels.")
+    var objective: String?
+
+    @Option(name: .long, help: "Parameterization: fft or pixel.")
+    var param: String = "fft"
+
+    @Option(name: .long, help: "Optimisation steps.")
+    var steps: Int = 512
+
+    @Option(name: .long, help: "Image side in pixels.")
+    var size: Int = 224
+
+    @Option(name: .long, help: "Images optimised together.")
+    var batch: Int = 4
+
+    @Option(name: .long, help: "Seed of the initial parameters and the transforms.")
+    var seed: UInt64 = 0
+
+    @Option(name: .long, help: "Output folder.")
+    var out: String
+
+    func validate() throws {
+        guard ["fft", "pixel"].contains(param) else { throw ValidationError("--param must be fft or pixel") }
+        guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
+        guard (32...1024).contains(size) else { throw ValidationError("--size must be between 32 and 1024") }
+        guard (1...64).contains(batch) else { throw ValidationError("--batch must be between 1 and 64") }
+        guard objective != nil || layer != nil else { throw ValidationError("give --layer (with --channels) or --objective") }
+        _ = try parsedChannels()
+    }
+
+    func parsedChannels() throws -> [Int] {
+        var result: [Int] = []
+        for part in channels.split(separator: ",") {
+            let ends = part.split(separator: "-").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            if ends.count == 1, let a = ends[0], a >= 0 { result.append(a) }
+            else if ends.count == 2, let a = ends[0], let b = ends[1], a >= 0, b >= a { result += Array(a...b) }
+            else { throw ValidationError("--channels '\(channels)' is not like 0-15 or 1,5,9") }
+        }
+        return result
+    }
+
+    func run() throws {
+        let model = try modelOptions.load()
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+        var renderer = Renderer()
+        renderer.steps = steps
+        var jobs: [(objective: Objective, names: [String])] = []
+        if let objective {
+            jobs = [(try Objective.parse(objective), [objective.replacingOccurrences(of: ":", with: "_")])]
+        } else if let layer {
+            guard model.layerPaths.contains(layer) else { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
+            let list = try parsedChannels()
+            for start in stride(from: 0, to: list.count, by: batch) {
+                let chunk = Array(list[start..<min(start + batch, list.count)])
+                let obj = chunk.enumerated().map { Objective.channel(layer, $0.element, batch: $0.offset) }.reduce(nil) { (acc: Objective?, o) in acc.map { $0 + o } ?? o }!
+                jobs.append((obj, chunk.map { "\(layer)_\($0)" }))
+            }
+        }
+        var records: [[String: Any]] = []
+        var pictures: [RGBImage] = []
+        for (index, job) in jobs.enumerated() {
+            let k = job.names.count
+            let parameterization: ImageParameterization = param == "fft"
+                ? try FourierImage(batch: k, height: size, width: size) : try PixelImage(batch: k, height: size, width: size)
+            let result = try renderer.render(model: model, objective: job.objective, parameterization: parameterization,
+                                             seed: seed &+ UInt64(index)) { step, value in
+                if step % 8 == 0 || step == steps {
+                    let line = String(format: "\r[%d/%d] %@  step %d/%d  objective %.4f", index + 1, jobs.count,
+                                      job.names.joined(separator: ",") as NSString, step, steps, value)
+                    FileHandle.standardError.write(Data(line.utf8))
+                }
+            }
+            FileHandle.standardError.write(Data("\n".utf8))
+            let plane = 3 * size * size
+            let values = result.images.scalars
+            for (i, name) in job.names.enumerated() {
+                let image = try RGBImage(planar: Array(values[(i * plane)..<((i + 1) * plane)]), channels: 3, width: size, height: size)
+                try ImageCodec.write(image, to: URL(fileURLWithPath: out).appendingPathComponent(name + ".png"))
+                pictures.append(image)
+            }
+            records.append(["names": job.names, "objective": job.objective.name, "history": result.history.map(Double.init),
+                            "final": Double(result.history.last ?? 0), "msPerStep": result.millisecondsPerStep])
+        }
+        if pictures.count > 1 {
+            try ImageCodec.write(try Picture.grid(pictures, columns: min(8, pictures.count)),
+                                 to: URL(fileURLWithPath: out).appendingPathComponent("grid.png"))
+        }
+        let doc: [String: Any] = ["model": model.name, "param": param, "steps": steps, "size": size, "batch": batch,
+                                  "seed": seed, "transforms": "lucid-standard", "optimizer": "adam lr 0.05", "runs": records]
+        try AtomicFile.write(try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys]),
+                             to: URL(fileURLWithPath: out).appendingPathComponent("visualize.json"))
+        print("wrote \(pictures.count) images to \(out)")
+    }
+}
