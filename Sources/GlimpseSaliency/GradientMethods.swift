@@ -15,7 +15,8 @@ public enum GradientMethods {
 
     /// Gradient × input (Shrikumar et al. 2016).
     public static func gradientTimesInput(_ model: any Classifier, _ x: Tensor, target: SaliencyTarget) throws -> Tensor {
-        try withoutGradient { try gradient(model, x, target: target) * x }
+        let g = try gradient(model, x, target: target)
+        return try withoutGradient { try g * x }
     }
 
     /// SmoothGrad (Smilkov et al. 2017): the mean gradient at `x + noise_i`. Noise is N(0, σ²) with

@@ -70,23 +70,10 @@ struct Saliency: ParsableCommand {
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             let picture = try RGBImage(planar: x.scalars, channels: 3, width: x.shape[3], height: x.shape[2])
             for name in methods {
-                let m = SaliencyMethod(rawValue: name)!
-                let start = Date()
-                let map = try m.map(model: model, x, target: .logit(cls), options: options)
-                let ms = Date().timeIntervalSince(start) * 1000
-                let file = "\(stem)_\(name)_\(cls)"
-                if let npy { try NPY.write(map.scalars, shape: map.shape, to: URL(fileURLWithPath: npy).appendingPathComponent(file + ".npy")) }
-                if let png {
-                    // Gradient maps are heavy-tailed: the picture clips them at their 99th percentile (the .npy stays raw).
-                    var shown = map.scalars
-                    if !m.usesLayer, let p99 = shown.sorted().dropLast(shown.count / 100).last, p99 > 0 {
-                        shown = shown.map { min($0, p99) }
-                    }
-                    let overlay = try Picture.withColorBar(Picture.overlay(shown, on: picture))
-                    try ImageCodec.write(overlay, to: URL(fileURLWithPath: png).appendingPathComponent(file + ".png"))
-                }
-                FileHandle.standardError.write(Data(String(format: "%@  %@ (class %d %@): %.1f ms\n", stem, name, cls,
-                                                           ImageNetClasses.name(cls), ms).utf8))
+                let m = try Outputs.saliency(SaliencyMethod(rawValue: name)!, model: model, x: x, picture: picture, targetClass: cls,
+                                             stem: stem, options: options, npyFolder: npy.map { URL(fileURLWithPath: $0) },
+                                             pngFolder: png.map { URL(fileURLWithPath: $0) })
+                Progress.line(String(format: "%@  %@ (class %d %@): %.1f ms", stem, name, cls, ImageNetClasses.name(cls), m.milliseconds))
             }
         }
     }

@@ -71,54 +71,44 @@ struct Visualize: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
-        var renderer = Renderer()
-        renderer.steps = steps
-        var jobs: [(objective: Objective, names: [String])] = []
-        if let objective {
-            jobs = [(try Objective.parse(objective), [objective.replacingOccurrences(of: ":", with: "_")])]
-        } else if let layer {
-            guard model.layerPaths.contains(layer) else { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
-            let list = try parsedChannels()
-            for start in stride(from: 0, to: list.count, by: batch) {
-                let chunk = Array(list[start..<min(start + batch, list.count)])
-                let obj = chunk.enumerated().map { Objective.channel(layer, $0.element, batch: $0.offset) }.reduce(nil) { (acc: Objective?, o) in acc.map { $0 + o } ?? o }!
-                jobs.append((obj, chunk.map { "\(layer)_\($0)" }))
-            }
-        }
+        let folder = URL(fileURLWithPath: out)
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         var records: [[String: Any]] = []
         var pictures: [RGBImage] = []
-        for (index, job) in jobs.enumerated() {
-            let k = job.names.count
+        if let objective {
+            var renderer = Renderer()
+            renderer.steps = steps
+            let obj = try Objective.parse(objective)
             let parameterization: ImageParameterization = param == "fft"
-                ? try FourierImage(batch: k, height: size, width: size) : try PixelImage(batch: k, height: size, width: size)
-            let result = try renderer.render(model: model, objective: job.objective, parameterization: parameterization,
-                                             seed: seed &+ UInt64(index)) { step, value in
-                if step % 8 == 0 || step == steps {
-                    let line = String(format: "\r[%d/%d] %@  step %d/%d  objective %.4f", index + 1, jobs.count,
-                                      job.names.joined(separator: ",") as NSString, step, steps, value)
-                    FileHandle.standardError.write(Data(line.utf8))
-                }
+                ? try FourierImage(batch: 1, height: size, width: size) : try PixelImage(batch: 1, height: size, width: size)
+            let result = try renderer.render(model: model, objective: obj, parameterization: parameterization, seed: seed) { step, value in
+                Progress.update(objective, step: step, of: steps, String(format: "objective %.3f", value))
             }
-            FileHandle.standardError.write(Data("\n".utf8))
-            let plane = 3 * size * size
-            let values = result.images.scalars
-            for (i, name) in job.names.enumerated() {
-                let image = try RGBImage(planar: Array(values[(i * plane)..<((i + 1) * plane)]), channels: 3, width: size, height: size)
-                try ImageCodec.write(image, to: URL(fileURLWithPath: out).appendingPathComponent(name + ".png"))
-                pictures.append(image)
+            Progress.finish()
+            let image = try RGBImage(planar: result.images.scalars, channels: 3, width: size, height: size)
+            let file = objective.replacingOccurrences(of: ":", with: "_") + ".png"
+            try ImageCodec.write(image, to: folder.appendingPathComponent(file))
+            pictures.append(image)
+            records.append(["objective": obj.name, "image": file, "history": result.history.map(Double.init),
+                            "msPerStep": result.millisecondsPerStep])
+        } else if let layer {
+            guard model.layerPaths.contains(layer) else { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
+            let rendered = try Outputs.renderChannels(model: model, layer: layer, channels: try parsedChannels(), steps: steps,
+                                                      size: size, batch: batch, seed: seed, param: param, folder: folder)
+            for r in rendered {
+                pictures.append(try ImageCodec.load(contentsOf: folder.appendingPathComponent(r.file)))
+                records.append(["layer": r.layer, "channel": r.channel, "image": r.file, "finalObjective": r.objective,
+                                "history": r.history.map(Double.init), "msPerStep": r.msPerStep])
             }
-            records.append(["names": job.names, "objective": job.objective.name, "history": result.history.map(Double.init),
-                            "final": Double(result.history.last ?? 0), "msPerStep": result.millisecondsPerStep])
         }
         if pictures.count > 1 {
-            try ImageCodec.write(try Picture.grid(pictures, columns: min(8, pictures.count)),
-                                 to: URL(fileURLWithPath: out).appendingPathComponent("grid.png"))
+            try ImageCodec.write(try Picture.grid(pictures, columns: min(8, pictures.count)), to: folder.appendingPathComponent("grid.png"))
         }
         let doc: [String: Any] = ["model": model.name, "param": param, "steps": steps, "size": size, "batch": batch,
-                                  "seed": seed, "transforms": "lucid-standard", "optimizer": "adam lr 0.05", "runs": records]
+                                  "seed": seed, "transforms": "lucid-standard", "optimizer": "adam lr 0.05", "runs": records,
+                                  "command": CommandLine.arguments.joined(separator: " ")]
         try AtomicFile.write(try JSONSerialization.data(withJSONObject: doc, options: [.prettyPrinted, .sortedKeys]),
-                             to: URL(fileURLWithPath: out).appendingPathComponent("visualize.json"))
-        print("wrote \(pictures.count) images to \(out)")
+                             to: folder.appendingPathComponent("visualize.json"))
+        print("wrote \(pictures.count) images and visualize.json to \(out)")
     }
 }

@@ -53,15 +53,48 @@ enum CLI {
         #expect(doc?["parameters"] as? Int == 4_652_008)
     }
 
-    @Test func saliencyWritesMapsAndPictures() throws {
+    @Test func saliencyWritesMapsAndPicturesForEveryFastMethod() throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-cli-\(getpid())")
         defer { try? FileManager.default.removeItem(at: dir) }
-        let r = try CLI.run(["saliency", "--method", "gradcam,vanilla", "--npy", dir.path, "--png", dir.path,
+        let methods = ["vanilla", "gradient-x-input", "guided-backprop", "deconvnet", "guided-gradcam", "gradcam", "gradcam++",
+                       "xgradcam", "hirescam", "layercam"]
+        let r = try CLI.run(["saliency", "--method", methods.joined(separator: ","), "--npy", dir.path, "--png", dir.path,
                              CLI.photos.appendingPathComponent("chelsea.png").path])
         #expect(r.status == 0, "\(r.err)")
-        for name in ["chelsea_gradcam_285.npy", "chelsea_gradcam_285.png", "chelsea_vanilla_285.png"] {
-            #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
+        for m in methods {
+            for ext in ["npy", "png"] {
+                let name = "chelsea_\(m)_285.\(ext)"
+                #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent(name).path), "\(name)")
+            }
         }
+    }
+
+    @Test func galleryDemoBuildsLinkedPages() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-gallery-\(getpid())")
+        let photos = dir.appendingPathComponent("photos")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.createDirectory(at: photos, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: CLI.photos.appendingPathComponent("chelsea.png"), to: photos.appendingPathComponent("chelsea.png"))
+        let out = dir.appendingPathComponent("site")
+        let r = try CLI.run(["gallery", "demo", "--out", out.path, "--photos", photos.path, "--layers", "_blocks.4",
+                             "--channels", "2", "--steps", "2"])
+        #expect(r.status == 0, "\(r.err)")
+        for page in ["index.html", "layers.html", "saliency.html"] {
+            let html = try String(contentsOf: out.appendingPathComponent(page), encoding: .utf8)
+            #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("</html>"))
+            // Every local link and image exists.
+            let targets = ["href=\"", "src=\""].flatMap { attribute in
+                html.components(separatedBy: attribute).dropFirst().compactMap { $0.split(separator: "\"").first.map(String.init) }
+            }
+            #expect(targets.count > 5)
+            for target in targets where !target.hasPrefix("#") {
+                let path = String(target.split(separator: "#").first ?? "")
+                #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(path).path), "\(page) links to missing \(path)")
+            }
+        }
+        // The pages can be rebuilt from the records alone.
+        let rebuilt = try CLI.run(["gallery", "build", out.appendingPathComponent("records.json").path, "--out", out.path])
+        #expect(rebuilt.status == 0, "\(rebuilt.err)")
     }
 
     /// Bad input: one line on stderr, non-zero exit, never a crash.
