@@ -1,5 +1,5 @@
 # The two commands a fresh Debian machine needs (each runs the set-up first, doing only what is missing):
-#   make demo   — the main job on the default model (EfficientNet-Lite0)
+#   make demo   — the main job on the default model (EfficientNet-Lite0): classify the photos, build gallery-out/
 #   make test   — the test suite, in a release build (numeric code is 30-300x slower in debug)
 SHELL := /bin/bash
 ENV := source scripts/env.sh &&
@@ -19,8 +19,8 @@ test: setup
 	$(ENV) swift test -c release --skip-build
 
 demo: build
-	$(ENV) $(GLIMPSE) layers | head -n 12
 	$(ENV) $(GLIMPSE) classify --top 3 $(PHOTOS)/*.png $(PHOTOS)/*.jpg
+	$(ENV) $(GLIMPSE) gallery demo --out gallery-out
 
 bench: build
 	$(ENV) bash scripts/bench.sh
