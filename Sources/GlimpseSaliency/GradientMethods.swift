@@ -8,8 +8,8 @@ public enum GradientMethods {
                                 rule: ActivationGradient = .exact) throws -> Tensor {
         try withActivationGradient(rule) {
             let input = x.detached().requiringGradient()
-            let logits = try model.run(input).logits
-            return try GlimpseCore.gradient(of: target.score(logits), wrt: [input])[0]
+            let result = try model.run(input, capturing: target.layers)
+            return try GlimpseCore.gradient(of: target.score(result), wrt: [input])[0]
         }
     }
 
@@ -26,7 +26,7 @@ public enum GradientMethods {
         guard samples >= 1 || noise != nil else { throw SaliencyError.badOption("SmoothGrad needs at least one sample") }
         let values = x.scalars
         let sigma = noiseLevel * ((values.max() ?? 0) - (values.min() ?? 0))
-        let draws = try noise ?? (0..<samples).map { _ in Tensor.normal(x.shape, std: sigma, rng: &rng) }
+        let draws = noise ?? (0..<samples).map { _ in Tensor.normal(x.shape, std: sigma, rng: &rng) }
         return try draws.map { n in
             try n.checkShape(x.shape, "SmoothGrad noise")
             return try gradient(model, withoutGradient { try x + n }, target: target)
@@ -57,6 +57,14 @@ public enum GradientMethods {
     /// Guided backpropagation (Springenberg et al. 2015), with the ReLU6 rule for ReLU6 networks.
     public static func guidedBackprop(_ model: any Classifier, _ x: Tensor, target: SaliencyTarget) throws -> Tensor {
         try gradient(model, x, target: target, rule: .guided)
+    }
+
+    /// Guided Grad-CAM (Selvaraju et al. 2017): guided backpropagation [1, C, H, W] times the normalised Grad-CAM
+    /// map of `layer` at the input resolution.
+    public static func guidedGradCAM(_ model: any Classifier, _ x: Tensor, target: SaliencyTarget, layer: String) throws -> Tensor {
+        let cam = try CAM.map(GradCAM(), model: model, x, layer: layer, target: target).map
+        let guided = try guidedBackprop(model, x, target: target)
+        return try withoutGradient { try guided * cam.reshaped([1, 1, x.shape[2], x.shape[3]]) }
     }
 
     /// Deconvnet (Zeiler & Fergus 2014).

@@ -4,49 +4,62 @@ import GlimpseModels
 /// Every saliency method by command-line name, with its paper, producing one map per image.
 public enum SaliencyMethod: String, CaseIterable, Sendable {
     case vanilla, gradxinput = "gradient-x-input", smoothgrad, ig = "integrated-gradients", guided = "guided-backprop",
-         deconvnet, guidedGradCAM = "guided-gradcam", gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
-         layercam, scorecam
+         deconvnet, guidedGradCAM = "guided-gradcam", cam, gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
+         layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original"
 
     /// Paper of the method (for `--help`).
     public var paper: String {
         switch self {
-        case .vanilla: return "Simonyan et al. 2014, Deep Inside Convolutional Networks"
+        case .vanilla: return "Simonyan et al. 2014, Deep Inside Convolutional Nets"
         case .gradxinput: return "Shrikumar et al. 2016, Not Just a Black Box"
         case .smoothgrad: return "Smilkov et al. 2017, SmoothGrad"
-        case .ig: return "Sundararajan et al. 2017, Axiomatic Attribution for Deep Networks"
-        case .guided: return "Springenberg et al. 2015, Striving for Simplicity (ReLU6-aware)"
-        case .deconvnet: return "Zeiler & Fergus 2014, Visualizing and Understanding CNNs"
+        case .ig: return "Sundararajan et al. 2017, Axiomatic Attribution"
+        case .guided: return "Springenberg et al. 2015, Striving for Simplicity"
+        case .deconvnet: return "Zeiler & Fergus 2014, Visualizing and Understanding"
         case .guidedGradCAM: return "Selvaraju et al. 2017, Grad-CAM (guided variant)"
+        case .cam: return "Zhou et al. 2016, Learning Deep Features (CAM)"
         case .gradcam: return "Selvaraju et al. 2017, Grad-CAM"
         case .gradcamPlusPlus: return "Chattopadhay et al. 2018, Grad-CAM++"
         case .xgradcam: return "Fu et al. 2020, Axiom-based Grad-CAM"
         case .hirescam: return "Draelos & Carin 2020, HiResCAM"
         case .layercam: return "Jiang et al. 2021, LayerCAM"
-        case .scorecam: return "Wang et al. 2020, Score-CAM (pytorch-grad-cam's definition)"
+        case .eigencam: return "Bany Muhammad & Yeasin 2020, Eigen-CAM"
+        case .scorecam: return "Wang et al. 2020, Score-CAM (as pytorch-grad-cam)"
+        case .scorecamOriginal: return "Wang et al. 2020, Score-CAM (as the authors' code)"
         }
     }
 
-    /// True for methods that explain a layer (CAM family).
-    public var usesLayer: Bool { [.guidedGradCAM, .gradcam, .gradcamPlusPlus, .xgradcam, .hirescam, .layercam, .scorecam].contains(self) }
+    /// True for methods that explain a layer.
+    public var usesLayer: Bool {
+        switch self {
+        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet: return false
+        default: return true
+        }
+    }
 
     /// Options shared by the methods.
     public struct Options {
+        /// Layer of the CAM methods; default: the model's `defaultCAMLayer`.
         public var layer: String?
         public var smoothGradSamples = 25
+        /// SmoothGrad's σ as a fraction of the input's range.
         public var smoothGradNoise: Float = 0.15
         public var integratedGradientsSteps = 32
+        /// Seed of SmoothGrad's noise.
         public var seed: UInt64 = 0
         public init() {}
     }
 
-    /// The map [H, W] at the input resolution for one image x [1, C, H, W] in [0, 1]. CAM maps are normalised
-    /// to [0, 1] as pytorch-grad-cam does; gradient maps are max over channels of |attribution| (unnormalised).
+    /// The map [H, W] at the input resolution for one image x [1, C, H, W] in [0, 1]. CAM maps are normalised to
+    /// [0, 1] as pytorch-grad-cam does; gradient maps are the max over channels of |attribution| (unnormalised).
+    /// Integrated Gradients' baseline is the input that the model normalises to 0; `scorecam-original` scores the
+    /// probability of a `.logit` target's class, as the authors do.
     public func map(model: any Classifier, _ x: Tensor, target: SaliencyTarget, options: Options = Options()) throws -> Tensor {
         let layer = options.layer ?? model.defaultCAMLayer
-        let (h, w) = (x.shape[2], x.shape[3])
+        let attribution: Tensor
         switch self {
-        case .vanilla: return try GradientMethods.maxAbsOverChannels(GradientMethods.gradient(model, x, target: target))
-        case .gradxinput: return try GradientMethods.maxAbsOverChannels(GradientMethods.gradientTimesInput(model, x, target: target))
+        case .vanilla: attribution = try GradientMethods.gradient(model, x, target: target)
+        case .gradxinput: attribution = try GradientMethods.gradientTimesInput(model, x, target: target)
         case .smoothgrad:
             var rng = SeededRNG(seed: options.seed)
             let grads = try GradientMethods.smoothGrad(model, x, target: target, samples: options.smoothGradSamples,
@@ -54,19 +67,18 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
             return try withoutGradient { try Tensor.stack(grads.map { try GradientMethods.maxAbsOverChannels($0) }).mean(axes: [0]) }
         case .ig:
             let baseline = try model.imageFromNormalized(Tensor(zeros: x.shape))
-            return try GradientMethods.maxAbsOverChannels(
-                GradientMethods.integratedGradients(model, x, target: target, baseline: baseline, steps: options.integratedGradientsSteps))
-        case .guided: return try GradientMethods.maxAbsOverChannels(GradientMethods.guidedBackprop(model, x, target: target))
-        case .deconvnet: return try GradientMethods.maxAbsOverChannels(GradientMethods.deconvnet(model, x, target: target))
-        case .guidedGradCAM:
-            let cam = try CAM.map(GradCAM(), model: model, x, layer: layer, target: target).map
-            let guided = try GradientMethods.guidedBackprop(model, x, target: target)
-            return try withoutGradient { try GradientMethods.maxAbsOverChannels(guided * cam.reshaped([1, 1, h, w])) }
-        case .scorecam:
-            let raw = try ScoreCAM().compute(model: model, x, layer: layer, target: target).raw
-            return try CAM.normalizedMap(raw, height: h, width: w)
-        case .gradcam, .gradcamPlusPlus, .xgradcam, .hirescam, .layercam:
+            attribution = try GradientMethods.integratedGradients(model, x, target: target, baseline: baseline,
+                                                                  steps: options.integratedGradientsSteps)
+        case .guided: attribution = try GradientMethods.guidedBackprop(model, x, target: target)
+        case .deconvnet: attribution = try GradientMethods.deconvnet(model, x, target: target)
+        case .guidedGradCAM: attribution = try GradientMethods.guidedGradCAM(model, x, target: target, layer: layer)
+        case .scorecamOriginal:
+            // The authors score the class probability.
+            let scored: SaliencyTarget = if case let .logit(c) = target { .probability(c) } else { target }
+            return try CAM.map(ScoreCAM(definition: .original), model: model, x, layer: layer, target: scored).map
+        case .cam, .gradcam, .gradcamPlusPlus, .xgradcam, .hirescam, .layercam, .eigencam, .scorecam:
             return try CAM.map(CAM.method(named: rawValue), model: model, x, layer: layer, target: target).map
         }
+        return try GradientMethods.maxAbsOverChannels(attribution)
     }
 }

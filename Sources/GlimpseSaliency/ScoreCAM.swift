@@ -1,63 +1,89 @@
 import GlimpseCore
 import GlimpseModels
 
-/// Score-CAM (Wang et al. 2020) exactly as pytorch-grad-cam 1.5.7 computes it (the default here, so results can be
-/// compared with that library): each channel A_k is upsampled with align-corners bilinear interpolation, min-max
-/// normalised (1e-8), multiplied into the model's *normalised* input (the model's own input transform applied to x),
-/// and scored by the target's raw logit; weights are the softmax of the scores over channels. (The paper instead
-/// masks the image and scores a softmax probability minus a baseline; this variant reproduces the library.)
-/// Masked forwards run `batchSize` at a time; channels whose activation is all zero share one forward, since
-/// their masks (and so their masked inputs) are identical.
-public struct ScoreCAM {
-    public let name = "scorecam"
+/// Score-CAM (Wang et al. 2020): channel k's activation map, upsampled to the input size and min-max normalised,
+/// masks the model's *normalised* input; the target of that masked input scores the channel. Two reference
+/// implementations disagree on the details, so both are available (`Definition`); the default reproduces
+/// pytorch-grad-cam, whose outputs the fixtures hold.
+///
+/// Masked forwards run `batchSize` at a time. A channel whose upsampled map is constant has an all-zero mask
+/// (pytorch-grad-cam) or is skipped (the authors' code). With `shareEmptyMasks`, one forward scores all the
+/// all-zero masks (830 of 1280 channels of EfficientNet-Lite0's head on the reference photo), which changes no
+/// result.
+public struct ScoreCAM: CAMMethod {
+    /// Which reference implementation Score-CAM reproduces.
+    public enum Definition: Sendable {
+        /// pytorch-grad-cam 1.5.7: align-corners upsampling, masks (U − min)/(max − min + 1e-8), the target as
+        /// given (a raw logit in that library), weights softmax_k(s) over channels.
+        case pytorchGradCAM
+        /// The authors' code (haofanwang/Score-CAM): half-pixel upsampling, masks (U − min)/(max − min), channels
+        /// with a constant map skipped (weight 0), weights = the scores themselves; use it with a `.probability`
+        /// target, as the authors do.
+        case original
+    }
+
+    public let name: String
+    public var definition: Definition
     public var batchSize: Int
+    public var shareEmptyMasks: Bool
 
-    public init(batchSize: Int = 16) { self.batchSize = batchSize }
+    public init(definition: Definition = .pytorchGradCAM, batchSize: Int = 16, shareEmptyMasks: Bool = true) {
+        self.definition = definition
+        self.name = definition == .original ? "scorecam-original" : "scorecam"
+        self.batchSize = batchSize
+        self.shareEmptyMasks = shareEmptyMasks
+    }
 
-    /// Per-channel scores, softmax weights and the raw map for one image x [1, 3, H, W] in [0, 1]. The mask
-    /// multiplies the model's normalised input (`Classifier.normalizedInput`), as the library does.
-    public func compute(model: any Classifier, _ x: Tensor, layer: String, target: SaliencyTarget)
-        throws -> (scores: [Float], weights: [Float], raw: Tensor) {
+    /// [C, 1, 1]: the softmax over channels of the scores (pytorch-grad-cam) or the scores (original).
+    public func channelWeights(_ e: LayerEvidence) throws -> Tensor {
+        let s = try scores(e)
+        return definition == .original ? try Tensor(s, shape: [s.count, 1, 1]) : try Self.weights(scores: s)
+    }
+
+    /// pytorch-grad-cam's weights softmax_k(s) as [C, 1, 1].
+    public static func weights(scores: [Float]) throws -> Tensor {
+        try Tensor(scores, shape: [scores.count, 1, 1]).softmax(axis: 0)
+    }
+
+    /// The score s_k of every channel's masked input (0 for the channels the original definition skips).
+    public func scores(_ e: LayerEvidence) throws -> [Float] {
         guard batchSize >= 1 else { throw SaliencyError.badOption("Score-CAM batch size must be at least 1") }
+        let (c, h, w) = (e.channels, e.activations.shape[1], e.activations.shape[2])
+        let (height, width) = (e.input.shape[2], e.input.shape[3])
+        let original = definition == .original
         return try withoutGradient {
-            let result = try model.run(x, capturing: [layer])
-            let a = try result.layer(layer).detached()
-            let (c, h, w) = (a.shape[1], a.shape[2], a.shape[3])
-            let (height, width) = (x.shape[2], x.shape[3])
-            let up = try a.resizedBilinear(height: height, width: width, alignment: .alignCorners).reshaped([c, 1, height, width])
-            let upValues = up.scalars
-            let plane = height * width
-            var masks = [Float](repeating: 0, count: c * plane)
-            var isZero = [Bool](repeating: false, count: c)
-            for k in 0..<c {
-                let slice = upValues[(k * plane)..<((k + 1) * plane)]
-                let lo = slice.min() ?? 0, hi = slice.max() ?? 0
-                isZero[k] = hi == 0 && lo == 0
-                for i in 0..<plane { masks[k * plane + i] = (upValues[k * plane + i] - lo) / (hi - lo + 1e-8) }
+            let normalized = try e.model.normalizedInput(e.input)
+            /// Channel k's mask [1, 1, H, W], or nil if it is all zero (or skipped) and `shareEmptyMasks` is set.
+            func mask(_ k: Int) throws -> Tensor? {
+                let up = try e.activations.sliced(axis: 0, k..<(k + 1)).reshaped([1, 1, h, w])
+                    .resizedBilinear(height: height, width: width, alignment: original ? .halfPixel : .alignCorners)
+                let values = up.scalars
+                let lo = values.min() ?? 0, hi = values.max() ?? 0
+                if hi == lo && (shareEmptyMasks || original) { return nil }
+                return (up - lo) * (1 / (original ? hi - lo : hi - lo + 1e-8))
             }
-            let xn = try model.normalizedInput(x)
             var scores = [Float](repeating: 0, count: c)
-            var todo = (0..<c).filter { !isZero[$0] }
-            if let firstZero = isZero.firstIndex(of: true) { todo.append(firstZero) }
-            let maskTensor = try Tensor(masks, shape: [c, 1, height, width])
-            for start in stride(from: 0, to: todo.count, by: batchSize) {
-                let ks = Array(todo[start..<min(start + batchSize, todo.count)])
-                let batchMasks = try Tensor.concatenate(ks.map { try maskTensor.sliced(axis: 0, $0..<($0 + 1)) }, axis: 0)
-                let logits = try model.run(try model.imageFromNormalized(xn * batchMasks)).logits
-                let column = logits.scalars
-                for (j, k) in ks.enumerated() { scores[k] = column[j * logits.shape[1] + target.classIndex] }
+            var pending: [(channel: Int, mask: Tensor)] = []
+            var emptyChannels: [Int] = []
+            func flush() throws {
+                guard !pending.isEmpty else { return }
+                let masked = try normalized * Tensor.concatenate(pending.map(\.mask), axis: 0)
+                let result = try e.model.run(e.model.imageFromNormalized(masked), capturing: e.target.layers)
+                for (j, s) in try e.target.perImage(result).scalars.enumerated() { scores[pending[j].channel] = s }
+                pending.removeAll()
             }
-            if let firstZero = isZero.firstIndex(of: true) {
-                for k in 0..<c where isZero[k] { scores[k] = scores[firstZero] }
+            for k in 0..<c {
+                if let m = try mask(k) { pending.append((k, m)) } else { emptyChannels.append(k) }
+                if pending.count == batchSize { try flush() }
             }
-            let m = scores.max() ?? 0
-            let e = scores.map { Foundation.exp($0 - m) }
-            let total = e.reduce(0, +)
-            let weights = e.map { $0 / total }
-            let raw = try (a.reshaped([c, h, w]) * Tensor(weights, shape: [c, 1, 1])).sum(axes: [0]).relu()
-            return (scores, weights, raw)
+            if !original, let first = emptyChannels.first {
+                pending.append((first, Tensor(zeros: [1, 1, height, width])))
+            }
+            try flush()
+            if !original, let first = emptyChannels.first {
+                for k in emptyChannels.dropFirst() { scores[k] = scores[first] }
+            }
+            return scores
         }
     }
 }
-
-import Foundation

@@ -11,11 +11,12 @@ struct Saliency: ParsableCommand {
         abstract: "Compute saliency maps of images and write them as .npy arrays and PNG overlays.",
         discussion: """
         Methods (comma-separated in --method):
-        \(SaliencyMethod.allCases.map { "  \($0.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0)) \($0.paper)" }.joined(separator: "\n"))
+        \(SaliencyMethod.allCases.map { "  \($0.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0))\($0.paper)" }.joined(separator: "\n"))
 
-        CAM methods explain --layer (default: the model's last feature map, `_head_act` for EfficientNet-Lite0);
-        their maps are normalised to [0, 1] exactly as pytorch-grad-cam does. Gradient maps are max over colour
-        channels of |attribution| with respect to the [0, 1] image. The target defaults to the top-1 class.
+        CAM methods explain --layer (default: the model's last feature map, `_head_act` for EfficientNet-Lite0); \
+        their maps are normalised to [0, 1] exactly as pytorch-grad-cam does. Gradient maps are the max over \
+        colour channels of |attribution| with respect to the [0, 1] image; guided backpropagation and deconvnet \
+        apply their rule to ReLU6 too. The target is the raw logit of --target, default the top-1 class.
 
         Example: glimpse saliency --method gradcam,scorecam,smoothgrad --png out/ --npy out/ photos/chelsea.png
         """
@@ -41,27 +42,50 @@ struct Saliency: ParsableCommand {
     @Option(name: .long, help: "Seed of SmoothGrad's noise.")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: "SmoothGrad's number of noisy samples.")
+    var samples: Int = 25
+
+    @Option(name: .long, help: "SmoothGrad's noise σ as a fraction of the input's range.")
+    var noise: Float = 0.15
+
+    @Option(name: .long, help: "Integrated Gradients' steps (right Riemann rule; baseline: the image the model normalises to 0).")
+    var steps: Int = 32
+
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
     var images: [String]
 
     func validate() throws {
-        for name in methods where SaliencyMethod(rawValue: name) == nil {
-            throw ValidationError("unknown method '\(name)'; known: \(SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", "))")
-        }
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
+        guard samples >= 1, steps >= 1, noise >= 0 else { throw ValidationError("--samples and --steps must be at least 1, --noise at least 0") }
     }
 
-    var methods: [String] { method.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+    /// The methods of --method; an unknown name is a one-line error.
+    func methods() throws -> [SaliencyMethod] {
+        try method.split(separator: ",").map { name in
+            let name = name.trimmingCharacters(in: .whitespaces)
+            guard let m = SaliencyMethod(rawValue: name) else {
+                throw SaliencyError.unknownMethod(name, known: SaliencyMethod.allCases.map(\.rawValue))
+            }
+            return m
+        }
+    }
 
     func run() throws {
+        let methods = try methods()
         let model = try modelOptions.load()
         if let layer, !model.layerPaths.contains(layer) { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
+        if let target, !(0..<model.classCount).contains(target) {
+            throw SaliencyError.targetOutOfRange("class", index: target, count: model.classCount)
+        }
         for folder in [npy, png].compactMap({ $0 }) {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         }
         var options = SaliencyMethod.Options()
         options.layer = layer
         options.seed = seed
+        options.smoothGradSamples = samples
+        options.smoothGradNoise = noise
+        options.integratedGradientsSteps = steps
         for path in images {
             let x = try model.preprocess(ImageCodec.load(contentsOf: URL(fileURLWithPath: path)))
             let logits = try model.logits(x)
@@ -69,11 +93,11 @@ struct Saliency: ParsableCommand {
             let cls = target ?? top
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
             let picture = try RGBImage(planar: x.scalars, channels: 3, width: x.shape[3], height: x.shape[2])
-            for name in methods {
-                let m = try Outputs.saliency(SaliencyMethod(rawValue: name)!, model: model, x: x, picture: picture, targetClass: cls,
+            for method in methods {
+                let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls,
                                              stem: stem, options: options, npyFolder: npy.map { URL(fileURLWithPath: $0) },
                                              pngFolder: png.map { URL(fileURLWithPath: $0) })
-                Progress.line(String(format: "%@  %@ (class %d %@): %.1f ms", stem, name, cls, ImageNetClasses.name(cls), m.milliseconds))
+                Progress.line(String(format: "%@  %@ (class %d %@): %.1f ms", stem, method.rawValue, cls, ImageNetClasses.name(cls), m.milliseconds))
             }
         }
     }
