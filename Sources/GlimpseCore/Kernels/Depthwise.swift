@@ -23,7 +23,22 @@ enum Depthwise {
         let stride = ((phaseW + 8 + 7) / 8) * 8
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: s * paddedH * stride)
         defer { scratch.deallocate() }
-        scratch.update(repeating: 0, count: s * paddedH * stride)
+        // Zero only what the copy below leaves untouched: border rows, and each interior row outside its data.
+        for phase in 0..<s {
+            let base = scratch + phase * paddedH * stride
+            base.update(repeating: 0, count: o.padTop * stride)
+            (base + (o.padTop + g.h) * stride).update(repeating: 0, count: (paddedH - o.padTop - g.h) * stride)
+            // Columns c = xIn + padLeft with c % s == phase land at c / s.
+            let first = phase >= o.padLeft ? phase / s : (o.padLeft + ((phase - o.padLeft) % s + s) % s) / s
+            let lastColumn = o.padLeft + g.w - 1
+            let lastInPhase = lastColumn - ((lastColumn - phase) % s + s) % s
+            let end = lastInPhase >= phase && lastInPhase >= o.padLeft ? lastInPhase / s + 1 : first
+            for y in 0..<g.h {
+                let row = base + (y + o.padTop) * stride
+                row.update(repeating: 0, count: first)
+                (row + end).update(repeating: 0, count: stride - end)
+            }
+        }
         // Padded column c = xIn + padLeft goes to phase c % 2 at index c / 2: source evens and odds are
         // deinterleaved 8 at a time and written to the phases those columns fall in.
         let evenPhase = o.padLeft & 1, oddStart = (o.padLeft + 1) >> 1
