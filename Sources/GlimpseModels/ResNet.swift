@@ -84,16 +84,8 @@ public final class ResNet: Classifier {
         return try fc(pooled, pass)
     }
 
-    private static let mean = try! Tensor([0.485, 0.456, 0.406], shape: [1, 3, 1, 1])
-    private static let std = try! Tensor([0.229, 0.224, 0.225], shape: [1, 3, 1, 1])
-
-    public func normalizedInput(_ x: Tensor) throws -> Tensor {
-        normalization == .imagenet ? try (x - Self.mean) / Self.std : x
-    }
-
-    public func imageFromNormalized(_ x: Tensor) throws -> Tensor {
-        normalization == .imagenet ? try x * Self.std + Self.mean : x
-    }
+    public func normalizedInput(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.apply(x, normalization) }
+    public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.invert(x, normalization) }
 
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
     public func kind(of path: String) -> String { kinds[path] ?? "" }
