@@ -47,16 +47,22 @@ struct Bench: ParsableCommand {
         }
     }
 
-    /// Median wall time in milliseconds of `body` over `runs` repetitions after 2 warm-ups.
+    /// Median wall time in milliseconds of `body` over `runs` repetitions after 3 warm-ups.
     func median(_ runs: Int, _ body: () throws -> Void) rethrows -> Double {
-        try body(); try body()
+        try spread(runs, body).median
+    }
+
+    /// Median, minimum and maximum wall time in milliseconds over `runs` repetitions after 3 warm-ups.
+    func spread(_ runs: Int, _ body: () throws -> Void) rethrows -> (median: Double, min: Double, max: Double) {
+        for _ in 0..<3 { try body() }
         var times: [Double] = []
         for _ in 0..<runs {
             let t0 = DispatchTime.now().uptimeNanoseconds
             try body()
             times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
         }
-        return times.sorted()[times.count / 2]
+        let sorted = times.sorted()
+        return (sorted[sorted.count / 2], sorted.first!, sorted.last!)
     }
 
     func kernelTable(_ model: any Classifier) throws -> [KernelRow] {
@@ -102,20 +108,21 @@ struct Bench: ParsableCommand {
     func modelTimings(_ model: any Classifier) throws -> ModelTimings {
         var rng = SeededRNG(seed: 2)
         let x = Tensor.uniform([1, model.inputChannels, model.inputSize, model.inputSize], rng: &rng)
-        let forward = try median(runs) { _ = try model.logits(x) }
-        let backward = try median(runs) {
+        let forward = try spread(runs) { _ = try model.logits(x) }
+        let backward = try spread(runs) {
             let xt = x.requiringGradient()
             let logits = try model.run(xt).logits
             let top = try logits.max()
             _ = try gradient(of: top, wrt: [xt])
         }
         let x8 = Tensor.uniform([8, model.inputChannels, model.inputSize, model.inputSize], rng: &rng)
-        let batch8 = try median(max(3, runs / 4)) { _ = try model.logits(x8) }
-        print("\n\(model.name), \(model.inputSize)×\(model.inputSize), median of \(runs):")
-        print(String(format: "  forward, batch 1:                 %8.2f ms", forward))
-        print(String(format: "  forward + backward to the input:  %8.2f ms", backward))
-        print(String(format: "  forward, batch 8:                 %8.2f ms  (%.2f ms per image)", batch8, batch8 / 8))
-        return ModelTimings(forwardMs: forward, forwardBackwardMs: backward, forwardBatch8Ms: batch8)
+        let batch8 = try spread(max(3, runs / 4)) { _ = try model.logits(x8) }
+        print("\n\(model.name), \(model.inputSize)×\(model.inputSize), median (min-max) of \(runs):")
+        print(String(format: "  forward, batch 1:                 %8.2f ms  (%.2f-%.2f)", forward.median, forward.min, forward.max))
+        print(String(format: "  forward + backward to the input:  %8.2f ms  (%.2f-%.2f)", backward.median, backward.min, backward.max))
+        print(String(format: "  forward, batch 8:                 %8.2f ms  (%.2f ms per image)", batch8.median, batch8.median / 8))
+        return ModelTimings(forwardMs: forward.median, forwardBackwardMs: backward.median, forwardBatch8Ms: batch8.median,
+                            forwardMinMs: forward.min, forwardBackwardMinMs: backward.min)
     }
 
     func ratios(_ t: ModelTimings, peersFile: String) throws -> [String: Double] {
@@ -152,6 +159,8 @@ struct ModelTimings: Codable {
     var forwardMs = 0.0
     var forwardBackwardMs = 0.0
     var forwardBatch8Ms = 0.0
+    var forwardMinMs = 0.0
+    var forwardBackwardMinMs = 0.0
 }
 
 struct BenchReport: Codable {
