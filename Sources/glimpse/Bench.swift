@@ -74,7 +74,10 @@ struct Bench: ParsableCommand {
         var rng = SeededRNG(seed: 1)
         var rows: [KernelRow] = []
         var seen = Set<String>()
-        print("\nconvolution kernels (batch 1, median of \(runs)):")
+        let big = Tensor.normal([1024, 1024], rng: &rng)
+        let peakMs = try median(max(5, runs / 4)) { _ = try Tensor.matmul(big, big) }
+        print(String(format: "\nSGEMM peak on this machine (1024×1024×1024, all cores): %.1f GFLOP/s", 2.0 * pow(1024.0, 3) / peakMs / 1e6))
+        print("convolution kernels (batch 1, median of \(runs)):")
         print("layer                              input            filter          GFLOP/s   SGEMM same shape   ratio")
         for (path, input, filter, options) in convs {
             let key = "\(input.shape)\(filter.shape)\(options)"
