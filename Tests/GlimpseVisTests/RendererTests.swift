@@ -1,0 +1,63 @@
+import GlimpseCore
+import GlimpseModels
+import GlimpseVis
+import Testing
+
+@Suite struct RendererTests {
+    @Test(arguments: ["channel", "neuron", "deepdream", "logit", "sum", "diverse"])
+    func everyObjectiveIncreases(kind: String) throws {
+        let objective: Objective
+        var batch = 1
+        switch kind {
+        case "channel": objective = .channel("conv2", 3)
+        case "neuron": objective = .neuron("conv1", 2)
+        case "deepdream": objective = .deepdream("conv1")
+        case "logit": objective = .classLogit(1)
+        case "sum": objective = .channel("conv2", 1) + 0.5 * .channel("conv1", 4) - 0.1 * .deepdream("conv2")
+        default:
+            batch = 2
+            objective = .channel("conv2", 5) - 0.5 * .diversity("conv2")
+        }
+        let h = try renderSmall(objective, steps: 30, batch: batch).history
+        let early = h.prefix(5).reduce(0, +) / 5, late = h.suffix(5).reduce(0, +) / 5
+        #expect(late > early + 0.01 * abs(early), "\(kind): objective went from \(early) to \(late)")
+    }
+
+    @Test func pixelParameterizationAlsoOptimises() throws {
+        let h = try renderSmall(.channel("conv2", 3), steps: 30, param: PixelImage(batch: 1, height: 32, width: 32)).history
+        #expect(h.suffix(5).reduce(0, +) > h.prefix(5).reduce(0, +))
+    }
+
+    @Test func sameSeedSameImagesBitForBit() throws {
+        let a = try renderSmall(.channel("conv2", 0), steps: 10, seed: 7)
+        let b = try renderSmall(.channel("conv2", 0), steps: 10, seed: 7)
+        let c = try renderSmall(.channel("conv2", 0), steps: 10, seed: 8)
+        #expect(a.images.scalars == b.images.scalars)
+        #expect(a.history == b.history)
+        #expect(a.images.scalars != c.images.scalars)
+    }
+
+    @Test func batchRendersOneImagePerObjective() throws {
+        let objective = Objective.channel("conv2", 0, batch: 0) + .channel("conv2", 9, batch: 1)
+        let r = try renderSmall(objective, steps: 3, batch: 2)
+        #expect(r.images.shape == [2, 3, 32, 32])
+        #expect(r.history.count == 3 && r.seconds > 0 && r.millisecondsPerStep > 0)
+        #expect(r.images.scalars.allSatisfy { $0 > 0 && $0 < 1 })
+    }
+
+    @Test func errorsAreTyped() throws {
+        #expect(throws: ModelError.self) { try renderSmall(.channel("nope", 0), steps: 1) }
+        #expect(throws: VisError.self) { try renderSmall(.channel("conv2", 99), steps: 1) }
+        #expect(throws: VisError.self) { try renderSmall(.channel("conv2", 0, batch: 1), steps: 1) }
+        #expect(throws: VisError.self) { try renderSmall(.classLogit(5), steps: 1) }
+        #expect(throws: VisError.self) { try renderSmall(.channel("conv2", 0), steps: 0) }
+    }
+
+    @Test func adamFirstStepMovesByTheLearningRate() throws {
+        var adam = Adam(learningRate: 0.05)
+        var p = try Tensor([1, -2, 3], shape: [3])
+        try adam.update(&p, gradient: try Tensor([10, -0.001, 0], shape: [3]))
+        #expect(abs(p[0] - 0.95) < 1e-5 && abs(p[1] + 1.95) < 1e-3 && p[2] == 3)
+        #expect(throws: TensorError.self) { try adam.update(&p, gradient: Tensor(zeros: [2])) }
+    }
+}
