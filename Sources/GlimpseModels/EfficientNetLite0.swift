@@ -15,7 +15,7 @@ public final class EfficientNetLite0: Classifier {
     public let defaultCAMLayer = "_head_act"
 
     private let stem: ConvBN
-    private let blocks: [MBConvBlock]
+    private let blocks: [InvertedBottleneck]
     private let head: ConvBN
     private let fc: Linear
     private let kinds: [String: String]
@@ -49,13 +49,21 @@ public final class EfficientNetLite0: Classifier {
         stem = try ConvBN(w, conv: "_conv_stem", bn: "_bn0", inChannels: 3, outChannels: 32, kernel: 3,
                           options: Self.samePadding(kernel: 3, stride: 2), eps: eps)
         note("_conv_stem", "Conv2d", stem.parameterCount); note("_bn0", "BatchNorm2d", 64); note("_stem_act", "ReLU6")
-        var built: [MBConvBlock] = []
+        var built: [InvertedBottleneck] = []
         var inChannels = 32
         for (repeats, kernel, stride, expansion, outChannels) in Self.stages {
             for r in 0..<repeats {
                 let index = built.count
-                let block = try MBConvBlock(w, index: index, inChannels: inChannels, outChannels: outChannels,
-                                            kernel: kernel, stride: r == 0 ? stride : 1, expansion: expansion, eps: eps)
+                let p = "_blocks.\(index)"
+                let names = InvertedBottleneck.Names(
+                    block: p, expandConv: "\(p)._expand_conv", expandBN: "\(p)._bn0", expandAct: "\(p)._expand_act",
+                    depthwiseConv: "\(p)._depthwise_conv", depthwiseBN: "\(p)._bn1", depthwiseAct: "\(p)._depthwise_act",
+                    projectConv: "\(p)._project_conv", projectBN: "\(p)._bn2", kind: "MBConvBlock")
+                let hidden = inChannels * expansion
+                let block = try InvertedBottleneck(w, names: names, inChannels: inChannels, outChannels: outChannels, kernel: kernel,
+                                                   expansion: expansion,
+                                                   depthwiseOptions: Self.samePadding(kernel: kernel, stride: r == 0 ? stride : 1, groups: hidden),
+                                                   eps: eps)
                 for (path, kind, params) in block.layers { note(path, kind, params) }
                 built.append(block)
                 inChannels = outChannels
@@ -88,48 +96,4 @@ public final class EfficientNetLite0: Classifier {
 
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
     public func kind(of path: String) -> String { kinds[path] ?? "" }
-}
-
-/// Mobile inverted bottleneck: optional 1×1 expansion, depthwise k×k, 1×1 projection, residual when shapes allow.
-struct MBConvBlock {
-    let path: String
-    let expand: ConvBN?
-    let depthwise: ConvBN
-    let project: ConvBN
-    let residual: Bool
-
-    init(_ w: Weights, index: Int, inChannels: Int, outChannels: Int, kernel: Int, stride: Int, expansion: Int, eps: Float) throws {
-        path = "_blocks.\(index)"
-        let hidden = inChannels * expansion
-        expand = expansion == 1 ? nil : try ConvBN(w, conv: "\(path)._expand_conv", bn: "\(path)._bn0", inChannels: inChannels,
-                                                     outChannels: hidden, kernel: 1, options: Conv2DOptions(), eps: eps)
-        depthwise = try ConvBN(w, conv: "\(path)._depthwise_conv", bn: "\(path)._bn1", inChannels: hidden, outChannels: hidden,
-                               kernel: kernel, options: EfficientNetLite0.samePadding(kernel: kernel, stride: stride, groups: hidden), eps: eps)
-        project = try ConvBN(w, conv: "\(path)._project_conv", bn: "\(path)._bn2", inChannels: hidden, outChannels: outChannels,
-                             kernel: 1, options: Conv2DOptions(), eps: eps)
-        residual = stride == 1 && inChannels == outChannels
-    }
-
-    /// (path, kind, parameter count) of every addressable layer inside, in execution order, then the block itself.
-    var layers: [(String, String, Int)] {
-        var out: [(String, String, Int)] = []
-        if let expand {
-            out += [(expand.convPath, "Conv2d", expand.parameterCount), (expand.bn.path, "BatchNorm2d", 2 * expand.bn.weight.count),
-                    ("\(path)._expand_act", "ReLU6", 0)]
-        }
-        out += [(depthwise.convPath, "Conv2d (depthwise)", depthwise.parameterCount),
-                (depthwise.bn.path, "BatchNorm2d", 2 * depthwise.bn.weight.count), ("\(path)._depthwise_act", "ReLU6", 0),
-                (project.convPath, "Conv2d", project.parameterCount), (project.bn.path, "BatchNorm2d", 2 * project.bn.weight.count),
-                (path, "MBConvBlock", 0)]
-        return out
-    }
-
-    func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
-        var h = x
-        if let expand { h = try expand(h, pass, activation: .relu6, activationPath: "\(path)._expand_act") }
-        h = try depthwise(h, pass, activation: .relu6, activationPath: "\(path)._depthwise_act")
-        h = try project(h, pass)
-        if residual { h = try h + x }
-        return pass.tap(path, h)
-    }
 }

@@ -14,7 +14,7 @@ public final class MobileNetV2: Classifier {
 
     private let normalization: ResNet.InputNormalization
     private let stem: ConvBN
-    private let blocks: [InvertedResidual]
+    private let blocks: [InvertedBottleneck]
     private let head: ConvBN
     private let fc: Linear
     private let kinds: [String: String]
@@ -33,12 +33,19 @@ public final class MobileNetV2: Classifier {
         stem = try ConvBN(w, conv: "features.0.0", bn: "features.0.1", inChannels: 3, outChannels: 32, kernel: 3,
                           options: Conv2DOptions(stride: 2, padding: 1), eps: 1e-5)
         note("features.0.0", "Conv2d", stem.parameterCount); note("features.0.1", "BatchNorm2d", 64); note("features.0", "ReLU6")
-        var built: [InvertedResidual] = []
+        var built: [InvertedBottleneck] = []
         var inChannels = 32
         for (t, c, n, s) in Self.settings {
             for i in 0..<n {
-                let block = try InvertedResidual(w, index: built.count + 1, inChannels: inChannels, outChannels: c,
-                                                 stride: i == 0 ? s : 1, expansion: t)
+                let p = "features.\(built.count + 1)"
+                let d = t == 1 ? 0 : 1      // torchvision numbers the depthwise part after the optional expansion
+                let names = InvertedBottleneck.Names(
+                    block: p, expandConv: "\(p).conv.0.0", expandBN: "\(p).conv.0.1", expandAct: "\(p).expand_act",
+                    depthwiseConv: "\(p).conv.\(d).0", depthwiseBN: "\(p).conv.\(d).1", depthwiseAct: "\(p).depthwise_act",
+                    projectConv: "\(p).conv.\(d + 1)", projectBN: "\(p).conv.\(d + 2)", kind: "InvertedResidual")
+                let block = try InvertedBottleneck(w, names: names, inChannels: inChannels, outChannels: c, kernel: 3, expansion: t,
+                                                   depthwiseOptions: Conv2DOptions(stride: i == 0 ? s : 1, padding: 1, groups: inChannels * t),
+                                                   eps: 1e-5)
                 for (path, kind, params) in block.layers { note(path, kind, params) }
                 built.append(block)
                 inChannels = c
@@ -67,54 +74,4 @@ public final class MobileNetV2: Classifier {
     public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.invert(x, normalization) }
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
     public func kind(of path: String) -> String { kinds[path] ?? "" }
-}
-
-/// torchvision's InvertedResidual: [1×1 expand + BN + ReLU6] (skipped when t = 1), depthwise 3×3 + BN + ReLU6,
-/// 1×1 project + BN, residual when stride 1 and shapes match.
-struct InvertedResidual {
-    let path: String
-    let expand: ConvBN?
-    let depthwise: ConvBN
-    let project: ConvBN
-    let residual: Bool
-
-    init(_ w: Weights, index: Int, inChannels: Int, outChannels: Int, stride: Int, expansion: Int) throws {
-        path = "features.\(index)"
-        let hidden = inChannels * expansion
-        var i = 0
-        if expansion != 1 {
-            expand = try ConvBN(w, conv: "\(path).conv.0.0", bn: "\(path).conv.0.1", inChannels: inChannels, outChannels: hidden,
-                                kernel: 1, options: Conv2DOptions(), eps: 1e-5)
-            i = 1
-        } else {
-            expand = nil
-        }
-        depthwise = try ConvBN(w, conv: "\(path).conv.\(i).0", bn: "\(path).conv.\(i).1", inChannels: hidden, outChannels: hidden,
-                               kernel: 3, options: Conv2DOptions(stride: stride, padding: 1, groups: hidden), eps: 1e-5)
-        project = try ConvBN(w, conv: "\(path).conv.\(i + 1)", bn: "\(path).conv.\(i + 2)", inChannels: hidden, outChannels: outChannels,
-                             kernel: 1, options: Conv2DOptions(), eps: 1e-5)
-        residual = stride == 1 && inChannels == outChannels
-    }
-
-    var layers: [(String, String, Int)] {
-        var out: [(String, String, Int)] = []
-        if let expand {
-            out += [(expand.convPath, "Conv2d", expand.parameterCount), (expand.bn.path, "BatchNorm2d", 2 * expand.bn.weight.count),
-                    ("\(path).expand_act", "ReLU6", 0)]
-        }
-        out += [(depthwise.convPath, "Conv2d (depthwise)", depthwise.parameterCount),
-                (depthwise.bn.path, "BatchNorm2d", 2 * depthwise.bn.weight.count), ("\(path).depthwise_act", "ReLU6", 0),
-                (project.convPath, "Conv2d", project.parameterCount), (project.bn.path, "BatchNorm2d", 2 * project.bn.weight.count),
-                (path, "InvertedResidual", 0)]
-        return out
-    }
-
-    func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
-        var h = x
-        if let expand { h = try expand(h, pass, activation: .relu6, activationPath: "\(path).expand_act") }
-        h = try depthwise(h, pass, activation: .relu6, activationPath: "\(path).depthwise_act")
-        h = try project(h, pass)
-        if residual { h = try h + x }
-        return pass.tap(path, h)
-    }
 }
