@@ -34,7 +34,10 @@ def formula_input(shape):
 def main():
     out = sys.argv[1] if len(sys.argv) > 1 else "Tests/GlimpseModelsTests/Fixtures"
     torch.set_num_threads(2)
-    for name, ctor in [("mobilenet_v2", torchvision.models.mobilenet_v2), ("vgg16", torchvision.models.vgg16)]:
+    models = [("mobilenet_v2", torchvision.models.mobilenet_v2), ("vgg16", torchvision.models.vgg16),
+              ("resnet34", torchvision.models.resnet34), ("resnet50", torchvision.models.resnet50),
+              ("googlenet", lambda: torchvision.models.googlenet(aux_logits=False, transform_input=False, init_weights=False))]
+    for name, ctor in models:
         model = ctor().eval()
         sd = model.state_dict()
         keys = []
@@ -47,8 +50,16 @@ def main():
         x = torch.from_numpy(formula_input((1, 3, 224, 224)))
         with torch.no_grad():
             logits = model(x)
+        extra = {}
+        if name == "googlenet":
+            # torchvision's ImageNet GoogLeNet sets transform_input: it receives ImageNet-normalised images.
+            model.transform_input = True
+            mean = torch.tensor([0.485, 0.456, 0.406]).view(1, 3, 1, 1)
+            std = torch.tensor([0.229, 0.224, 0.225]).view(1, 3, 1, 1)
+            with torch.no_grad():
+                extra["logits_imagenet_transform_input"] = [float(v) for v in model((x - mean) / std)[0]]
         doc = {"model": name, "torchvision": torchvision.__version__, "input": "0.5 + 0.4 sin(0.37 j), [1,3,224,224]",
-               "keys": keys, "logits": [float(v) for v in logits[0]]}
+               "keys": keys, "logits": [float(v) for v in logits[0]], **extra}
         with open(f"{out}/{name}_formula.json", "w") as f:
             json.dump(doc, f)
         print(name, len(keys), "keys; logits[:3]", doc["logits"][:3])

@@ -91,8 +91,8 @@ public final class EfficientNetLite0: Classifier {
     }
 
     /// `(x·255 − 127)/128`.
-    public func normalizedInput(_ x: Tensor) throws -> Tensor { try (x * 255 - 127) * (1 / 128) }
-    public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try (x * 128 + 127) * (1 / 255) }
+    public func normalizedInput(_ x: Tensor) throws -> Tensor { (x * 255 - 127) * (1 / 128) }
+    public func imageFromNormalized(_ x: Tensor) throws -> Tensor { (x * 128 + 127) * (1 / 255) }
 
     public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
     public func kind(of path: String) -> String { kinds[path] ?? "" }

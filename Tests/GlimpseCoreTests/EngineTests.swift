@@ -116,6 +116,15 @@ import Testing
         #expect(throws: TensorError.self) { try Tensor(repeating: .nan, shape: [2]).checkFinite("input") }
     }
 
+    /// PyTorch's ceil_mode: a last window hanging over the edge counts, one starting in the padding does not.
+    @Test func maxPoolCeilMode() throws {
+        let x = try Tensor((0..<16).map(Float.init), shape: [1, 1, 4, 4])
+        #expect(try x.maxPool2d(kernel: 3, stride: 2, ceilMode: true).scalars == [10, 11, 14, 15])
+        #expect(try x.maxPool2d(kernel: 3, stride: 2).scalars == [10])
+        #expect(try Tensor(zeros: [1, 1, 112, 112]).maxPool2d(kernel: 3, stride: 2, ceilMode: true).shape == [1, 1, 56, 56])
+        #expect(try Tensor(zeros: [1, 1, 5, 5]).maxPool2d(kernel: 2, stride: 2, padding: 1, ceilMode: true).shape == [1, 1, 3, 3])
+    }
+
     @Test func valueSemantics() {
         let a = Tensor(repeating: 1, shape: [3])
         var b = a

@@ -120,6 +120,7 @@ import Testing
         var rng = SeededRNG(seed: 11)
         let x = Tensor.normal([1, 2, 6, 6], rng: &rng)
         try checkGradients([x], eps: 1e-3) { try $0[0].maxPool2d(kernel: 3, stride: 2, padding: 1) }
+        try checkGradients([x], eps: 1e-3) { try $0[0].maxPool2d(kernel: 3, stride: 2, ceilMode: true) }
         try checkGradients([x]) { try $0[0].avgPool2d(kernel: 2) }
         try checkGradients([x]) { try $0[0].avgPool2d(kernel: 3, stride: 1, padding: 1, countIncludePad: false) }
         try checkGradients([x]) { try $0[0].globalAvgPool() }

@@ -10,6 +10,10 @@ import Testing
     struct Fixture: Decodable {
         let keys: [Key]
         let logits: [Float]
+        let logitsImagenetTransformInput: [Float]?
+        enum CodingKeys: String, CodingKey {
+            case keys, logits, logitsImagenetTransformInput = "logits_imagenet_transform_input"
+        }
         struct Key: Decodable {
             let name: String, shape: [Int]
             init(from decoder: Decoder) throws {
@@ -37,16 +41,18 @@ import Testing
         return StoredTensor(shape: shape, values: v)
     }
 
-    func check(_ file: String, build: (StateDict) throws -> any Classifier) throws {
+    func check(_ file: String, logitsKey: KeyPath<Fixture, [Float]?> = \.logits.optional,
+               build: (StateDict) throws -> any Classifier) throws {
         let fixture = try JSONDecoder().decode(Fixture.self, from: Data(contentsOf: TestData.bundled.appendingPathComponent(file)))
         var dict = StateDict()
         for (k, key) in fixture.keys.enumerated() { dict.set(key.name, Self.formula(key.name, key.shape, k)) }
         let model = try build(dict)
         let x = try Tensor((0..<(3 * 224 * 224)).map { Float(0.5 + 0.4 * sin(0.37 * Double($0))) }, shape: [1, 3, 224, 224])
         let logits = try model.logits(x)
-        let reference = try Tensor(fixture.logits, shape: [1, fixture.logits.count])
+        let expected = try #require(fixture[keyPath: logitsKey])
+        let reference = try Tensor(expected, shape: [1, expected.count])
         let err = maxAbsDiff(logits, reference)
-        let scale = fixture.logits.map(abs).max() ?? 1
+        let scale = expected.map(abs).max() ?? 1
         print("\(model.name) with formula weights vs torchvision: logits max abs \(err) (of \(scale))")
         #expect(err <= 1e-4 * max(1, scale))
         let layers = try model.describeLayers()
@@ -57,7 +63,30 @@ import Testing
         try check("mobilenet_v2_formula.json") { try MobileNetV2(stateDict: $0, normalization: .none) }
     }
 
+    @Test func resNet34MatchesTorchvision() throws {
+        try check("resnet34_formula.json") { try ResNet(depth: 34, stateDict: $0, normalization: .none) }
+    }
+
+    @Test func resNet50MatchesTorchvision() throws {
+        try check("resnet50_formula.json") { try ResNet(depth: 50, stateDict: $0, normalization: .none) }
+    }
+
+    @Test func googLeNetMatchesTorchvision() throws {
+        try check("googlenet_formula.json") { try GoogLeNet(stateDict: $0, normalization: .none) }
+    }
+
+    /// torchvision's ImageNet GoogLeNet takes ImageNet-normalised images and re-normalises them (`transform_input`);
+    /// Glimpse's default GoogLeNet must give the same logits from the [0, 1] image.
+    @Test func googLeNetTransformInputMatchesTorchvision() throws {
+        try check("googlenet_formula.json", logitsKey: \.logitsImagenetTransformInput) { try GoogLeNet(stateDict: $0) }
+    }
+
     @Test func vgg16MatchesTorchvision() throws {
         try check("vgg16_formula.json") { try VGG16(stateDict: $0, normalization: .none) }
     }
+}
+
+extension Array {
+    /// Self as an optional, so a non-optional property can stand where an optional key path is expected.
+    var optional: [Element]? { self }
 }

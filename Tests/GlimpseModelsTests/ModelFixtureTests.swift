@@ -20,7 +20,7 @@ import Testing
     /// The reference input is normalised; the model takes [0, 1] images and normalises inside.
     static func chelseaInput() throws -> Tensor {
         let x = try TestData.tensor("input_1x3x224x224.npy")
-        return try (x * 128 + 127) * (1 / 255)
+        return (x * 128 + 127) * (1 / 255)
     }
 
     static let lite: EfficientNetLite0? = {

@@ -1,13 +1,20 @@
 extension Tensor {
     /// Max pooling over the last two axes of [N, C, H, W] with symmetric padding (padding never wins).
-    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0) throws -> Tensor {
+    /// `ceilMode` rounds the output size up as PyTorch's `ceil_mode=True` does (a last window may hang over the
+    /// bottom/right edge, but never starts inside the right/bottom padding).
+    public func maxPool2d(kernel: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false) throws -> Tensor {
         let s = stride ?? kernel
         guard rank == 4, kernel >= 1, s >= 1, padding >= 0, padding * 2 <= kernel else {
             throw TensorError.invalidArgument("maxPool2d(kernel: \(kernel), stride: \(s), padding: \(padding)) on \(shape)")
         }
         let (n, c, h, w) = (shape[0], shape[1], shape[2], shape[3])
         guard h + 2 * padding >= kernel, w + 2 * padding >= kernel else { throw TensorError.invalidArgument("maxPool2d kernel \(kernel) larger than input \(shape)") }
-        let ho = (h + 2 * padding - kernel) / s + 1, wo = (w + 2 * padding - kernel) / s + 1
+        func outSize(_ size: Int) -> Int {
+            guard ceilMode else { return (size + 2 * padding - kernel) / s + 1 }
+            let out = (size + 2 * padding - kernel + s - 1) / s + 1
+            return (out - 1) * s >= size + padding ? out - 1 : out
+        }
+        let ho = outSize(h), wo = outSize(w)
         var indices = [Int32](repeating: 0, count: n * c * ho * wo)
         let src = storage.pointer
         indices.withUnsafeMutableBufferPointer { idx in

@@ -8,7 +8,7 @@ extension Tensor {
         }
         let src = storage.pointer
         let n = Tensor.elementCount(target)
-        var r = Tensor(zeros: target)
+        let r = Tensor(zeros: target)
         if n == 1 {
             var acc: Double = 0
             for i in 0..<count { acc += Double(src[i]) }
