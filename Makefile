@@ -14,7 +14,8 @@ setup:
 build: setup
 	$(ENV) swift build -c release --product glimpse
 
-test: setup
+test:
+	@bash scripts/setup.sh --test
 	$(ENV) swift build -c release --build-tests
 	$(ENV) swift test -c release --skip-build
 

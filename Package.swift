@@ -52,6 +52,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse"]),
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseGalleryTests", dependencies: ["GlimpseGallery", "GlimpseImage"]),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],

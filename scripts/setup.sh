@@ -14,12 +14,15 @@ for pc in openblas fftw3f libpng16 libturbojpeg; do
 done
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
 [ -f /usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz ] || need_apt+=(fashion-mnist)
+# `setup.sh --test` also installs what only the tests use: Chromium, which screenshots the gallery pages.
+extra_apt=()
+if [ "${1:-}" = "--test" ] && ! command -v chromium >/dev/null 2>&1; then need_apt+=(chromium); extra_apt+=(chromium); fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "setup: installing Debian packages (missing: ${need_apt[*]})"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    pkg-config libopenblas-dev libfftw3-dev libpng-dev libturbojpeg0-dev dataset-fashion-mnist >/dev/null
+    pkg-config libopenblas-dev libfftw3-dev libpng-dev libturbojpeg0-dev dataset-fashion-mnist ${extra_apt[@]+"${extra_apt[@]}"} >/dev/null
 fi
 
 fetch_wheel() { # $1 = requirement, $2 = glob of the wheel file

@@ -106,7 +106,7 @@ struct Gallery: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Rebuild the pages from records.json files without recomputing (images must be in --out).")
 
-        @Argument(help: "records.json files written by `gallery demo`.")
+        @Argument(help: "Record files (records.json of `gallery demo`, or files of visualizations, saliency, attacks or experiments).")
         var records: [String]
 
         @Option(name: .long, help: "Gallery folder (holding the images the records name).")
