@@ -13,7 +13,7 @@ let package = Package(
     name: "Glimpse",
     products: [
         .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
-                                            "GlimpseVis", "GlimpseSaliency", "GlimpseGallery"]),
+                                            "GlimpseVis", "GlimpseSaliency", "GlimpseDefenses", "GlimpseGallery"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
     dependencies: [
@@ -37,6 +37,8 @@ let package = Package(
                 swiftSettings: numericSettings),
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
+        .target(name: "GlimpseDefenses", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
+                swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",
@@ -52,6 +54,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse"]),
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseDefensesTests", dependencies: ["GlimpseDefenses", "GlimpseModels", "GlimpseCore"],
+                    swiftSettings: numericSettings),
         .testTarget(name: "GlimpseGalleryTests", dependencies: ["GlimpseGallery", "GlimpseImage"]),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
