@@ -26,6 +26,11 @@ public protocol Classifier: AnyObject {
     func imageFromNormalized(_ x: Tensor) throws -> Tensor
     /// Runs the network on x [N, C, H, W] in [0, 1], capturing the layers `pass` asks for; returns logits.
     func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor
+    /// Layers whose output `forward(from:_:pass:)` can start from (empty when the model cannot resume).
+    var resumableLayers: [String] { get }
+    /// Runs the network after `layer` on `activation`, that layer's output [N, ...]; returns logits.
+    /// Use `resume(from:_:capturing:)`, which validates the request.
+    func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor
     /// Parameters owned directly by each layer path.
     func parameterCount(of path: String) -> Int
     /// Human-readable kind of each layer path.

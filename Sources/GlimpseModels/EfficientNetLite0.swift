@@ -82,12 +82,27 @@ public final class EfficientNetLite0: Classifier {
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
-        var h = try normalizedInput(x)
-        h = try stem(h, pass, activation: .relu6, activationPath: "_stem_act")
-        for block in blocks { h = try block(h, pass) }
-        h = try head(h, pass, activation: .relu6, activationPath: "_head_act")
-        let pooled = pass.tap("_avg_pool", try h.globalAvgPool())
-        return try fc(pooled, pass)
+        let h = try stem(normalizedInput(x), pass, activation: .relu6, activationPath: "_stem_act")
+        return try forward(from: "_stem_act", h, pass: pass)
+    }
+
+    /// `_stem_act`, every block `_blocks.N`, `_bn1`, `_head_act` and `_avg_pool`.
+    public var resumableLayers: [String] { ["_stem_act"] + blocks.map(\.names.block) + ["_bn1", "_head_act", "_avg_pool"] }
+
+    public func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor {
+        var h = activation
+        switch layer {
+        case "_avg_pool": return try fc(h, pass)
+        case "_head_act": break
+        case "_bn1": h = pass.tap("_head_act", h.relu6())
+        default:
+            guard let start = layer == "_stem_act" ? 0 : blocks.firstIndex(where: { $0.names.block == layer }).map({ $0 + 1 }) else {
+                throw ModelError.cannotResume(model: name, layer: layer, supported: resumableLayers)
+            }
+            for block in blocks[start...] { h = try block(h, pass) }
+            h = try head(h, pass, activation: .relu6, activationPath: "_head_act")
+        }
+        return try fc(pass.tap("_avg_pool", try h.globalAvgPool()), pass)
     }
 
     /// `(x·255 − 127)/128`.

@@ -4,6 +4,8 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
     case unknownModel(String, known: [String])
     case badInput(String)
     case weightsNotFound(String)
+    /// The model cannot run its tail from this layer (`Classifier.resume`).
+    case cannotResume(model: String, layer: String, supported: [String])
 
     public var description: String {
         switch self {
@@ -16,6 +18,9 @@ public enum ModelError: Error, Equatable, CustomStringConvertible {
             return message
         case let .weightsNotFound(message):
             return message
+        case let .cannotResume(model, layer, supported):
+            return supported.isEmpty ? "\(model) cannot run from a layer's output (no tail implementation); '\(layer)' needs full forward passes"
+                : "\(model) cannot run from '\(layer)'; it can from: \(supported.prefix(8).joined(separator: ", "))\(supported.count > 8 ? ", …" : "")"
         }
     }
 }

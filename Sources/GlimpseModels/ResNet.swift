@@ -73,15 +73,27 @@ public final class ResNet: Classifier {
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
-        var h = try normalizedInput(x)
-        h = try stem(h, pass, activation: .relu, activationPath: "relu")
-        h = pass.tap("maxpool", try h.maxPool2d(kernel: 3, stride: 2, padding: 1))
-        for block in blocks {
+        let h = try stem(normalizedInput(x), pass, activation: .relu, activationPath: "relu")
+        return try forward(from: "maxpool", pass.tap("maxpool", try h.maxPool2d(kernel: 3, stride: 2, padding: 1)), pass: pass)
+    }
+
+    /// `maxpool`, every block (`layer1.0`, …), every stage (`layer1`, …) and `avgpool`.
+    public var resumableLayers: [String] {
+        ["maxpool"] + blocks.flatMap { $0.isLastOfStage ? [$0.path, $0.stagePath] : [$0.path] } + ["avgpool"]
+    }
+
+    public func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor {
+        if layer == "avgpool" { return try fc(activation, pass) }
+        guard let start = layer == "maxpool" ? 0
+                : blocks.firstIndex(where: { $0.path == layer || ($0.isLastOfStage && $0.stagePath == layer) }).map({ $0 + 1 }) else {
+            throw ModelError.cannotResume(model: name, layer: layer, supported: resumableLayers)
+        }
+        var h = activation
+        for block in blocks[start...] {
             h = try block(h, pass)
             if block.isLastOfStage { h = pass.tap(block.stagePath, h) }
         }
-        let pooled = pass.tap("avgpool", try h.globalAvgPool())
-        return try fc(pooled, pass)
+        return try fc(pass.tap("avgpool", try h.globalAvgPool()), pass)
     }
 
     public func normalizedInput(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.apply(x, normalization) }

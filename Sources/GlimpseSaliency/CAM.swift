@@ -32,7 +32,7 @@ public enum CAM {
         let g = try gradient(of: target.score(result), wrt: [a])[0]
         let shape = Array(a.shape.dropFirst())
         return LayerEvidence(activations: try a.detached().reshaped(shape), gradients: try g.reshaped(shape),
-                             model: model, input: input, target: target)
+                             model: model, input: input, target: target, layer: layer)
     }
 
     /// pytorch-grad-cam's post-processing: ReLU, min-max (1e-7), bilinear resize (half-pixel centres) to

@@ -10,8 +10,12 @@ public struct LayerEvidence {
     /// The image [1, C, H, W] in [0, 1].
     public let input: Tensor
     public let target: SaliencyTarget
+    /// The explained layer's path (methods that run the network's tail resume there).
+    public let layer: String
 
-    public init(activations: Tensor, gradients: Tensor, model: any Classifier, input: Tensor, target: SaliencyTarget) {
+    public init(activations: Tensor, gradients: Tensor, model: any Classifier, input: Tensor, target: SaliencyTarget,
+                layer: String = "") {
+        self.layer = layer
         self.activations = activations
         self.gradients = gradients
         self.model = model
