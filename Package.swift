@@ -56,6 +56,8 @@ let package = Package(
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseDefensesTests", dependencies: ["GlimpseDefenses", "GlimpseModels", "GlimpseCore"],
                     swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseDocsTests", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
+                                                            "GlimpseVis", "GlimpseDefenses"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseGalleryTests", dependencies: ["GlimpseGallery", "GlimpseImage"]),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
