@@ -13,7 +13,7 @@ let package = Package(
     name: "Glimpse",
     products: [
         .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
-                                            "GlimpseVis", "GlimpseSaliency", "GlimpseDefenses", "GlimpseGallery"]),
+                                            "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseDefenses", "GlimpseGallery"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
     dependencies: [
@@ -40,8 +40,10 @@ let package = Package(
         .target(name: "GlimpseDefenses", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
+        .target(name: "GlimpseMetrics", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseModels", "GlimpseSaliency"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
-            "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",
+            "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -60,6 +62,8 @@ let package = Package(
                                                             "GlimpseVis", "GlimpseDefenses"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseGalleryTests", dependencies: ["GlimpseGallery", "GlimpseImage"]),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
+                    resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseMetricsTests", dependencies: ["GlimpseMetrics", "GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]

@@ -31,6 +31,9 @@ public protocol Classifier: AnyObject {
     /// Runs the network after `layer` on `activation`, that layer's output [N, ...]; returns logits.
     /// Use `resume(from:_:capturing:)`, which validates the request.
     func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor
+    /// True when the logits are an affine function of `layer`'s output (only pooling and linear layers follow):
+    /// then a logit's change under any change of that output is its gradient times the change, exactly.
+    func tailIsAffine(from layer: String) -> Bool
     /// Parameters owned directly by each layer path.
     func parameterCount(of path: String) -> Int
     /// Human-readable kind of each layer path.

@@ -89,6 +89,9 @@ public final class EfficientNetLite0: Classifier {
     /// `_stem_act`, every block `_blocks.N`, `_bn1`, `_head_act` and `_avg_pool`.
     public var resumableLayers: [String] { ["_stem_act"] + blocks.map(\.names.block) + ["_bn1", "_head_act", "_avg_pool"] }
 
+    /// Global average pooling and the linear classifier follow `_head_act` (dropout is off in inference).
+    public func tailIsAffine(from layer: String) -> Bool { layer == "_head_act" || layer == "_avg_pool" }
+
     public func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor {
         var h = activation
         switch layer {

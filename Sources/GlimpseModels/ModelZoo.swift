@@ -42,7 +42,12 @@ public enum ModelZoo {
     /// Builds the named model from `weights` (default weights when nil).
     public static func load(_ model: String, weights: URL? = nil) throws -> any Classifier {
         guard names.contains(model) else { throw ModelError.unknownModel(model, known: names) }
-        let dict = try stateDict(at: weights ?? defaultWeights(for: model))
+        return try build(model, stateDict: stateDict(at: weights ?? defaultWeights(for: model)))
+    }
+
+    /// Builds the named model from a state dict already in memory (e.g. one with re-initialised layers).
+    public static func build(_ model: String, stateDict dict: StateDict) throws -> any Classifier {
+        guard names.contains(model) else { throw ModelError.unknownModel(model, known: names) }
         switch model {
         case "efficientnet-lite0": return try EfficientNetLite0(stateDict: dict)
         case "resnet18": return try ResNet(depth: 18, stateDict: dict)

@@ -82,6 +82,11 @@ public final class ResNet: Classifier {
         ["maxpool"] + blocks.flatMap { $0.isLastOfStage ? [$0.path, $0.stagePath] : [$0.path] } + ["avgpool"]
     }
 
+    /// Global average pooling and the linear classifier follow the last stage.
+    public func tailIsAffine(from layer: String) -> Bool {
+        layer == "avgpool" || layer == blocks.last?.stagePath || layer == blocks.last?.path
+    }
+
     public func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor {
         if layer == "avgpool" { return try fc(activation, pass) }
         guard let start = layer == "maxpool" ? 0

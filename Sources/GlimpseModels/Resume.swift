@@ -29,9 +29,11 @@ extension Classifier {
     public func canResume(from layer: String) -> Bool { resumableLayers.contains(layer) }
 }
 
-/// Default for models without a tail implementation: nothing is resumable.
+/// Default for models without a tail implementation: nothing is resumable, no tail is known to be affine.
 extension Classifier {
     public var resumableLayers: [String] { [] }
+
+    public func tailIsAffine(from layer: String) -> Bool { false }
 
     public func forward(from layer: String, _ activation: Tensor, pass: ForwardPass) throws -> Tensor {
         throw ModelError.cannotResume(model: name, layer: layer, supported: resumableLayers)

@@ -7,7 +7,7 @@ public enum CAM {
     /// Every CAM method by name.
     public static let methods: [any CAMMethod] = [
         ClassActivationMapping(), GradCAM(), GradCAMPlusPlus(), XGradCAM(), HiResCAM(), LayerCAM(), EigenCAM(), ScoreCAM(),
-        ScoreCAM(definition: .original),
+        ScoreCAM(definition: .original), AblationCAM(), AbsCAM(), ReciproCAM(), FDCAM(), ShapCAM(),
     ]
 
     /// The CAM method called `name`.

@@ -5,7 +5,8 @@ import GlimpseModels
 public enum SaliencyMethod: String, CaseIterable, Sendable {
     case vanilla, gradxinput = "gradient-x-input", smoothgrad, ig = "integrated-gradients", guided = "guided-backprop",
          deconvnet, guidedGradCAM = "guided-gradcam", cam, gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
-         layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original"
+         layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original",
+         ablationcam, abscam, reciprocam, fdcam, shapcam, rise, mask
 
     /// Paper of the method (for `--help`).
     public var paper: String {
@@ -26,13 +27,20 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         case .eigencam: return "Bany Muhammad & Yeasin 2020, Eigen-CAM"
         case .scorecam: return "Wang et al. 2020, Score-CAM (as pytorch-grad-cam)"
         case .scorecamOriginal: return "Wang et al. 2020, Score-CAM (as the authors' code)"
+        case .ablationcam: return "Desai & Ramaswamy 2020, Ablation-CAM (as pytorch-grad-cam)"
+        case .abscam: return "Zeng et al. 2023, Abs-CAM"
+        case .reciprocam: return "Byun & Lee 2022, Recipro-CAM"
+        case .fdcam: return "Li et al. 2022, FD-CAM"
+        case .shapcam: return "Zheng et al. 2022, Shap-CAM (sampled Shapley values)"
+        case .rise: return "Petsiuk et al. 2018, RISE"
+        case .mask: return "Fong & Vedaldi 2017, Meaningful Perturbation (MASK)"
         }
     }
 
     /// True for methods that explain a layer.
     public var usesLayer: Bool {
         switch self {
-        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet: return false
+        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet, .rise, .mask: return false
         default: return true
         }
     }
@@ -45,8 +53,14 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         /// SmoothGrad's σ as a fraction of the input's range.
         public var smoothGradNoise: Float = 0.15
         public var integratedGradientsSteps = 32
-        /// Seed of SmoothGrad's noise.
+        /// Seed of SmoothGrad's noise, RISE's masks, Shap-CAM's permutations and MASK's jitter.
         public var seed: UInt64 = 0
+        /// RISE's number of masks.
+        public var riseMasks = 4000
+        /// Shap-CAM's number of sampled permutations.
+        public var shapPermutations = 64
+        /// MASK's optimisation steps.
+        public var maskIterations = 300
         public init() {}
     }
 
@@ -76,8 +90,19 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
             // The authors score the class probability.
             let scored: SaliencyTarget = if case let .logit(c) = target { .probability(c) } else { target }
             return try CAM.map(ScoreCAM(definition: .original), model: model, x, layer: layer, target: scored).map
-        case .cam, .gradcam, .gradcamPlusPlus, .xgradcam, .hirescam, .layercam, .eigencam, .scorecam:
+        case .cam, .gradcam, .gradcamPlusPlus, .xgradcam, .hirescam, .layercam, .eigencam, .scorecam,
+             .ablationcam, .abscam, .reciprocam, .fdcam:
             return try CAM.map(CAM.method(named: rawValue), model: model, x, layer: layer, target: target).map
+        case .shapcam:
+            let method = ShapCAM(permutations: options.shapPermutations, seed: options.seed)
+            return try CAM.map(method, model: model, x, layer: layer, target: target).map
+        case .rise:
+            return try RISE(masks: options.riseMasks, seed: options.seed).map(model: model, x, target: target)
+        case .mask:
+            var method = MeaningfulPerturbation()
+            method.iterations = options.maskIterations
+            method.seed = options.seed
+            return try method.map(model: model, x, target: target)
         }
         return try GradientMethods.maxAbsOverChannels(attribution)
     }

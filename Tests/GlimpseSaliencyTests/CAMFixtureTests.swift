@@ -101,6 +101,9 @@ struct CAMFixtureTests {
         options.layer = "_blocks.10"
         options.smoothGradSamples = 2
         options.integratedGradientsSteps = 4
+        options.riseMasks = 8
+        options.maskIterations = 2
+        options.shapPermutations = 1
         for method in SaliencyMethod.allCases where ![.scorecam, .scorecamOriginal].contains(method) {
             let map = try method.map(model: model, x, target: target, options: options)
             #expect(map.shape == [224, 224], "\(method)")
