@@ -25,6 +25,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CGlimpseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "GlimpseCore", dependencies: ["COpenBLAS", "CFFTW"],
                 swiftSettings: numericSettings, linkerSettings: [.linkedLibrary("m")]),
@@ -38,8 +39,11 @@ let package = Package(
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
+        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",
+            "GlimpseTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -54,6 +58,8 @@ let package = Package(
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseTrainingTests", dependencies: ["GlimpseTraining", "GlimpseModels", "GlimpseFormats"],
+                    swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )
