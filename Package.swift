@@ -13,7 +13,8 @@ let package = Package(
     name: "Glimpse",
     products: [
         .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
-                                            "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseDefenses", "GlimpseGallery"]),
+                                            "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseTraining", "GlimpseDefenses",
+                                            "GlimpseGallery"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
     dependencies: [
@@ -25,6 +26,7 @@ let package = Package(
         .systemLibrary(name: "CFFTW", pkgConfig: "fftw3f", providers: [.apt(["libfftw3-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng16", providers: [.apt(["libpng-dev"])]),
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
+        .systemLibrary(name: "CGlimpseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
         .target(name: "GlimpseCore", dependencies: ["COpenBLAS", "CFFTW"],
                 swiftSettings: numericSettings, linkerSettings: [.linkedLibrary("m")]),
@@ -42,8 +44,11 @@ let package = Package(
         .target(name: "GlimpseGallery"),
         .target(name: "GlimpseMetrics", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
+        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",
+            "GlimpseTraining",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -65,6 +70,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseMetricsTests", dependencies: ["GlimpseMetrics", "GlimpseSaliency", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseTrainingTests", dependencies: ["GlimpseTraining", "GlimpseModels", "GlimpseFormats"],
+                    swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )

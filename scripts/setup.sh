@@ -9,7 +9,7 @@ CACHE="${GLIMPSE_CACHE:-$HOME/.cache/glimpse}"
 mkdir -p "$CACHE"
 
 need_apt=()
-for pc in openblas fftw3f libpng16 libturbojpeg; do
+for pc in openblas fftw3f libpng16 libturbojpeg zlib; do
   pkg-config --exists "$pc" 2>/dev/null || need_apt+=("$pc")
 done
 command -v pkg-config >/dev/null 2>&1 || need_apt+=(pkg-config)
@@ -22,7 +22,7 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq \
-    pkg-config libopenblas-dev libfftw3-dev libpng-dev libturbojpeg0-dev dataset-fashion-mnist ${extra_apt[@]+"${extra_apt[@]}"} >/dev/null
+    pkg-config libopenblas-dev libfftw3-dev libpng-dev libturbojpeg0-dev zlib1g-dev dataset-fashion-mnist ${extra_apt[@]+"${extra_apt[@]}"} >/dev/null
 fi
 
 fetch_wheel() { # $1 = requirement, $2 = glob of the wheel file

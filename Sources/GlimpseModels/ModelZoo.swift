@@ -4,7 +4,7 @@ import GlimpseFormats
 /// Finds weights and builds models by name.
 public enum ModelZoo {
     /// Model names `load` understands.
-    public static let names = ["efficientnet-lite0", "resnet18", "resnet34", "resnet50", "mobilenet_v2", "vgg16", "googlenet", "tiny-cnn"]
+    public static let names = ["efficientnet-lite0", "resnet18", "resnet34", "resnet50", "mobilenet_v2", "vgg16", "googlenet", "tiny-cnn", FashionCNN.arch]
     /// The default model.
     public static let defaultModel = "efficientnet-lite0"
 
@@ -56,6 +56,7 @@ public enum ModelZoo {
         case "mobilenet_v2": return try MobileNetV2(stateDict: dict)
         case "vgg16": return try VGG16(stateDict: dict)
         case "googlenet": return try GoogLeNet(stateDict: dict)
+        case FashionCNN.arch: return try FashionCNN(stateDict: dict)
         default: return try TinyCNN(stateDict: dict)
         }
     }

@@ -15,7 +15,7 @@ struct Glimpse: ParsableCommand {
           glimpse layers --json
           glimpse bench
         """,
-        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Gallery.self, Bench.self]
+        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Gallery.self, Bench.self, Train.self]
     )
 
     static func main() {

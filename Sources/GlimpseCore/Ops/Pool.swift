@@ -17,6 +17,10 @@ extension Tensor {
         let ho = outSize(h), wo = outSize(w)
         var indices = [Int32](repeating: 0, count: n * c * ho * wo)
         let src = storage.pointer
+        if kernel == 2, s == 2, padding == 0 {
+            indices.withUnsafeMutableBufferPointer { idx in Tensor.maxPool2x2Indices(src, idx.baseAddress!, planes: n * c, h: h, w: w) }
+            return try gathered(indices, shape: [n, c, ho, wo])
+        }
         indices.withUnsafeMutableBufferPointer { idx in
             for p in 0..<(n * c) {
                 let plane = p * h * w
@@ -39,6 +43,30 @@ extension Tensor {
             }
         }
         return try gathered(indices, shape: [n, c, ho, wo])
+    }
+
+    /// Arg-max indices of non-overlapping 2×2 windows (the common case, planes in parallel); NaN wins, ties keep the first.
+    private static func maxPool2x2Indices(_ src: UnsafeMutablePointer<Float>, _ idx: UnsafeMutablePointer<Int32>, planes: Int, h: Int, w: Int) {
+        let ho = h / 2, wo = w / 2
+        nonisolated(unsafe) let (src, idx) = (src, idx)
+        parallelChunks(planes, workPerItem: h * w * 4) { range in
+            for p in range {
+                let plane = p * h * w
+                for oy in 0..<ho {
+                    let r0 = plane + 2 * oy * w, r1 = r0 + w
+                    let out = idx + (p * ho + oy) * wo
+                    for ox in 0..<wo {
+                        var at = r0 + 2 * ox, best = src[at]
+                        @inline(__always) func consider(_ cand: Int) {
+                            let v = src[cand]
+                            if !best.isNaN && (v > best || v.isNaN) { best = v; at = cand }
+                        }
+                        consider(r0 + 2 * ox + 1); consider(r1 + 2 * ox); consider(r1 + 2 * ox + 1)
+                        out[ox] = Int32(at)
+                    }
+                }
+            }
+        }
     }
 
     /// Average pooling over the last two axes of [N, C, H, W] (a depthwise convolution with a constant
