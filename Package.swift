@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
+        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",
+            "GlimpseAttacks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -53,6 +56,8 @@ let package = Package(
         .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse"]),
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseSaliencyTests", dependencies: ["GlimpseSaliency", "GlimpseFormats"],
+                    resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseAttacksTests", dependencies: ["GlimpseAttacks", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]

@@ -15,7 +15,8 @@ struct Glimpse: ParsableCommand {
           glimpse layers --json
           glimpse bench
         """,
-        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Gallery.self, Bench.self]
+        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Gallery.self, Bench.self,
+                      BenchAttacks.self]
     )
 
     static func main() {
