@@ -34,7 +34,7 @@ public enum EdgeWeighting: Sendable, Equatable {
 }
 
 /// Which stages of the two-stage attack the edge weighting applies to.
-public enum EdgeStages: String, Sendable, CaseIterable {
+public enum EdgeStages: String, Codable, Sendable, CaseIterable {
     /// Only the warm start (stage 1), as every notebook of the authors does: stage 2 takes plain sign steps.
     case warmStart = "warm-start"
     /// Every step, as the paper describes it.

@@ -13,7 +13,7 @@ public enum InterpreterAttackMethod: String, Sendable, CaseIterable {
 }
 
 /// Named schedules of the interpreter attacks.
-public enum AttackPreset: String, Sendable, CaseIterable {
+public enum AttackPreset: String, Codable, Sendable, CaseIterable {
     /// The published schedules (ADV²/AdvEdge code): warm start 300 steps; Grad: c = 0.001, 0.004, 0.01, 0.05 for
     /// 301, 201, 101, 101 steps with soft labels (q = 0.95) and best-iterate every 10 steps (p(y_t) > 0.8);
     /// CAM and Grad-CAM: c from 5 to 10 over 1000 steps (AdvEdge; ADV² uses 1200), cross-entropy, last iterate.
