@@ -13,7 +13,7 @@ let package = Package(
     name: "Glimpse",
     products: [
         .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
-                                            "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseTraining", "GlimpseDefenses",
+                                            "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses",
                                             "GlimpseGallery"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
@@ -46,9 +46,11 @@ let package = Package(
                 swiftSettings: numericSettings),
         .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
                 swiftSettings: numericSettings),
+        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",
-            "GlimpseTraining",
+            "GlimpseTraining", "GlimpseAttacks",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -72,6 +74,8 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseTrainingTests", dependencies: ["GlimpseTraining", "GlimpseModels", "GlimpseFormats"],
                     swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseAttacksTests", dependencies: ["GlimpseAttacks", "GlimpseFormats"],
+                    resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )

@@ -1,0 +1,47 @@
+/// The interpreter attacks by name.
+public enum InterpreterAttackMethod: String, Sendable, CaseIterable {
+    case adv2, advedge, advedgePlus = "advedge+"
+
+    /// The edge weighting of the method (AdvEdge+'s threshold 0.1, as the authors' PGD notebooks).
+    public var edge: EdgeWeighting {
+        switch self {
+        case .adv2: return .none
+        case .advedge: return .soft
+        case .advedgePlus: return .hard(threshold: 0.1)
+        }
+    }
+}
+
+/// Named schedules of the interpreter attacks.
+public enum AttackPreset: String, Codable, Sendable, CaseIterable {
+    /// The published schedules (ADV²/AdvEdge code): warm start 300 steps; Grad: c = 0.001, 0.004, 0.01, 0.05 for
+    /// 301, 201, 101, 101 steps with soft labels (q = 0.95) and best-iterate every 10 steps (p(y_t) > 0.8);
+    /// CAM and Grad-CAM: c from 5 to 10 over 1000 steps (AdvEdge; ADV² uses 1200), cross-entropy, last iterate.
+    case paper
+    /// A scaled-down schedule for CPU runs and CI (named as such in every output): warm start 40 steps, stage 2
+    /// 60 steps with the same c values (Grad: 4 × 15 steps, best-iterate every 5 steps).
+    case quick
+}
+
+extension InterpreterAttack {
+    /// The attack `method` on `interpreter` with the schedule of `preset`.
+    public static func preset(_ preset: AttackPreset, method: InterpreterAttackMethod,
+                              interpreter: any AttackableInterpreter) -> InterpreterAttack {
+        var a = InterpreterAttack(interpreter: interpreter)
+        a.edge = method.edge
+        let paper = preset == .paper
+        a.warmStartSteps = paper ? 300 : 40
+        if interpreter is GradInterpreter {
+            let cs: [Float] = [0.001, 0.004, 0.01, 0.05]
+            let steps = paper ? [301, 201, 101, 101] : [15, 15, 15, 15]
+            a.stages = zip(steps, cs).map { InterpreterAttack.JointStage(steps: $0, c: $1) }
+            a.predictionLoss = .softLabel(confidence: 0.95)
+            a.bestEvery = paper ? 10 : 5
+        } else {
+            a.stages = [InterpreterAttack.JointStage(steps: paper ? 1000 : 60, cStart: 5, cEnd: 10)]
+            a.predictionLoss = .crossEntropy
+            a.bestEvery = nil
+        }
+        return a
+    }
+}

@@ -1,0 +1,136 @@
+/// Every attack of the suite by command-line name.
+public enum AttackMethod: String, Codable, Sendable, CaseIterable {
+    case pgd, fgsm, cw, adv2, advedge, advedgePlus = "advedge+"
+    /// The clean-map baseline of experiment tables: no perturbation; the clean image's map for the target class
+    /// compared with its map for the true class.
+    case clean
+
+    /// The interpreter attack of this method, if it is one.
+    public var interpreterMethod: InterpreterAttackMethod? { InterpreterAttackMethod(rawValue: rawValue) }
+}
+
+/// The goal of an attack, as written in settings and on the command line: "untargeted", "random", "least-likely"
+/// or a class index.
+public enum GoalSetting: Codable, Sendable, Equatable {
+    case untargeted, random, leastLikely, target(Int)
+
+    public init(parsing text: String) throws {
+        switch text {
+        case "untargeted": self = .untargeted
+        case "random": self = .random
+        case "least-likely": self = .leastLikely
+        default:
+            guard let c = Int(text), c >= 0 else {
+                throw AttackError.badParameter("goal must be untargeted, random, least-likely or a class index, found '\(text)'")
+            }
+            self = .target(c)
+        }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if let i = try? c.decode(Int.self) { self = .target(i); return }
+        self = try GoalSetting(parsing: c.decode(String.self))
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        switch self {
+        case .untargeted: try c.encode("untargeted")
+        case .random: try c.encode("random")
+        case .leastLikely: try c.encode("least-likely")
+        case let .target(i): try c.encode(i)
+        }
+    }
+
+    /// The goal for one image.
+    public var goal: AttackGoal {
+        switch self {
+        case .untargeted: return .untargeted
+        case .random: return .randomTarget
+        case .leastLikely: return .leastLikely
+        case let .target(c): return .targeted([c])
+        }
+    }
+}
+
+/// One attack configuration, shared by `glimpse attack` and the experiment runner. Unset values come from the
+/// preset: ε = 0.031 and α = 1/255 for every method (FGSM: one step of ε); PGD runs as many steps as the
+/// interpreter attack of the same preset (warm start + stage 2) without the interpretation term, so that PGD and
+/// the interpreter attacks compare like for like; C&W keeps torchattacks' c = 1, κ = 0, lr 0.01 with 100 steps
+/// (paper) or 50 (quick).
+public struct AttackSettings: Codable, Sendable, Equatable {
+    public var method: AttackMethod
+    /// "grad", "cam" or "gradcam".
+    public var interpreter: String
+    public var preset: AttackPreset
+    public var eps: Float?
+    public var alpha: Float?
+    /// Classifier attacks: the number of steps. Interpreter attacks: the stage-2 steps in all (the preset's stages
+    /// are scaled to it).
+    public var steps: Int?
+    /// Interpreter attacks: the warm-start steps.
+    public var warmStartSteps: Int?
+    public var edgeStages: EdgeStages
+    public var goal: GoalSetting
+    public var seed: UInt64
+
+    public init(method: AttackMethod, interpreter: String = "cam", preset: AttackPreset = .paper, eps: Float? = nil,
+                alpha: Float? = nil, steps: Int? = nil, warmStartSteps: Int? = nil, edgeStages: EdgeStages = .warmStart,
+                goal: GoalSetting = .random, seed: UInt64 = 0) {
+        self.method = method
+        self.interpreter = interpreter
+        self.preset = preset
+        self.eps = eps
+        self.alpha = alpha
+        self.steps = steps
+        self.warmStartSteps = warmStartSteps
+        self.edgeStages = edgeStages
+        self.goal = goal
+        self.seed = seed
+    }
+
+    /// The interpreter called `name`.
+    public static func interpreter(named name: String) throws -> any AttackableInterpreter {
+        switch name {
+        case "grad": return GradInterpreter()
+        case "cam": return CAMInterpreter()
+        case "gradcam": return GradCAMInterpreter()
+        default: throw AttackError.badParameter("unknown interpreter '\(name)'; known: grad, cam, gradcam")
+        }
+    }
+
+    /// The interpreter attack for `method` with these settings applied to the preset.
+    func interpreterAttack(_ method: InterpreterAttackMethod, seed: UInt64) throws -> InterpreterAttack {
+        var a = InterpreterAttack.preset(preset, method: method, interpreter: try Self.interpreter(named: interpreter))
+        if let eps { a.eps = eps }
+        if let alpha { a.alpha = alpha }
+        if let warmStartSteps { a.warmStartSteps = warmStartSteps }
+        if let steps {
+            guard steps >= 0 else { throw AttackError.badParameter("steps must be non-negative, found \(steps)") }
+            let total = max(a.stages.reduce(0) { $0 + $1.steps }, 1)
+            var left = steps
+            for i in a.stages.indices {
+                let share = i == a.stages.count - 1 ? left : a.stages[i].steps * steps / total
+                a.stages[i].steps = share
+                left -= share
+            }
+        }
+        a.edgeStages = edgeStages
+        a.goal = goal.goal
+        a.seed = seed
+        return a
+    }
+
+    /// The classifier attack for `method` with these settings.
+    func classifierAttack(seed: UInt64) throws -> any ClassifierAttack {
+        let reference = try interpreterAttack(.adv2, seed: seed)
+        switch method {
+        case .fgsm: return FGSM(eps: reference.eps, goal: goal.goal, seed: seed)
+        case .cw: return CarliniWagnerL2(steps: steps ?? (preset == .paper ? 100 : 50), goal: goal.goal, seed: seed)
+        default:
+            return PGDLinf(eps: reference.eps, alpha: reference.alpha, steps: steps ?? reference.totalSteps, randomStart: false,
+                           goal: goal.goal, seed: seed)
+        }
+    }
+}
