@@ -50,7 +50,7 @@ let package = Package(
                 swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",
-            "GlimpseTraining", "GlimpseAttacks",
+            "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 

@@ -67,7 +67,7 @@ public struct PredictionRecord: Codable, Sendable {
 }
 
 /// One attack on one photo against one interpreter.
-public struct AttackRecord: Codable, Sendable {
+public struct AttackGalleryRecord: Codable, Sendable {
     public var model: String
     public var photo: String
     public var attack: String
@@ -134,7 +134,7 @@ public struct GalleryRecords: Codable, Sendable {
     public var title: String
     public var visualizations: [VisualizationRecord] = []
     public var saliency: [SaliencyRecord] = []
-    public var attacks: [AttackRecord] = []
+    public var attacks: [AttackGalleryRecord] = []
     public var experiments: [ExperimentRecord] = []
 
     public init(title: String) { self.title = title }
@@ -147,7 +147,7 @@ public struct GalleryRecords: Codable, Sendable {
         title = try c.decodeIfPresent(String.self, forKey: .title) ?? "Glimpse gallery"
         visualizations = try c.decodeIfPresent([VisualizationRecord].self, forKey: .visualizations) ?? []
         saliency = try c.decodeIfPresent([SaliencyRecord].self, forKey: .saliency) ?? []
-        attacks = try c.decodeIfPresent([AttackRecord].self, forKey: .attacks) ?? []
+        attacks = try c.decodeIfPresent([AttackGalleryRecord].self, forKey: .attacks) ?? []
         experiments = try c.decodeIfPresent([ExperimentRecord].self, forKey: .experiments) ?? []
     }
 

@@ -56,6 +56,8 @@ enum Outputs {
     /// One computed saliency map with the files written for it.
     struct Map {
         let method: SaliencyMethod
+        /// The map [H, W] itself.
+        let values: Tensor
         let png: String?
         let npy: String?
         let milliseconds: Double
@@ -82,7 +84,7 @@ enum Outputs {
             png = file + ".png"
             try ImageCodec.write(try Picture.withColorBar(Picture.overlay(shown, on: picture)), to: pngFolder.appendingPathComponent(png!))
         }
-        return Map(method: method, png: png, npy: npy, milliseconds: ms)
+        return Map(method: method, values: map, png: png, npy: npy, milliseconds: ms)
     }
 }
 

@@ -77,9 +77,9 @@ enum CLI {
         try FileManager.default.copyItem(at: CLI.photos.appendingPathComponent("chelsea.png"), to: photos.appendingPathComponent("chelsea.png"))
         let out = dir.appendingPathComponent("site")
         let r = try CLI.run(["gallery", "demo", "--out", out.path, "--photos", photos.path, "--layers", "_blocks.4",
-                             "--channels", "2", "--steps", "2"])
+                             "--channels", "2", "--steps", "2", "--methods", "gradcam,vanilla", "--curve-step", "7168"])
         #expect(r.status == 0, "\(r.err)")
-        for page in ["index.html", "layers.html", "saliency.html"] {
+        for page in ["index.html", "layers.html", "saliency.html", "attacks.html", "experiments.html"] {
             let html = try String(contentsOf: out.appendingPathComponent(page), encoding: .utf8)
             #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("</html>"))
             // Every local link and image exists.

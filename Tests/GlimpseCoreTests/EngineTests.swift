@@ -30,6 +30,10 @@ import Testing
         ([2, 4, 8, 7], [6, 2, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 2)),
         ([1, 5, 10, 10], [5, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 2, height: 10, width: 10, groups: 5)),
         ([3, 6, 6, 6], [6, 1, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 6)),
+        // Depthwise with 4-row blocks plus leftover rows, partial SIMD chunks, many planes sharing one scratch.
+        ([2, 7, 11, 19], [7, 1, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 7)),
+        ([1, 9, 21, 23], [9, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 2, height: 21, width: 23, groups: 9)),
+        ([1, 3, 13, 12], [3, 1, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2, groups: 3)),
         ([1, 4, 7, 7], [4, 4, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2)),
         ([2, 16, 5, 5], [32, 16, 1, 1], Conv2DOptions()),
     ])

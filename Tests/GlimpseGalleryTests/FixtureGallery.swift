@@ -52,7 +52,7 @@ enum FixtureGallery {
                                              scores: ["deletion": 0.1 + Double(i) / 10, "insertion": 0.7 - Double(i) / 10],
                                              curves: ["deletion": [0.9, 0.4, 0.1], "insertion": [0.1, 0.5, 0.8]]))
         }
-        r.attacks.append(AttackRecord(model: "tiny", photo: "cat & dog", attack: "advedge", interpreter: "gradcam", clean: try png(),
+        r.attacks.append(AttackGalleryRecord(model: "tiny", photo: "cat & dog", attack: "advedge", interpreter: "gradcam", clean: try png(),
                                       adversarial: try png(), perturbation: try png(), edgeMap: try png(), cleanMap: try png(),
                                       adversarialMap: try png(),
                                       cleanPrediction: PredictionRecord(classIndex: 3, className: "tabby", probability: 0.5),

@@ -26,11 +26,22 @@ enum ConvKernels {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
-            parallelFor(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { p in
-                let c = p % g.cin
-                Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g)
-                epilogue.apply(out + p * g.spatialOut, channel: c, planes: 1, size: g.spatialOut)
+            // Contiguous runs of planes per thread, sharing one scratch buffer zeroed once.
+            parallelChunks(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { planes in
+                let count = Depthwise.scratchCount(g)
+                let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+                scratch.initialize(repeating: 0, count: count)
+                defer { scratch.deallocate() }
+                for p in planes {
+                    let c = p % g.cin
+                    Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g, zeroedScratch: scratch)
+                    epilogue.apply(out + p * g.spatialOut, channel: c, planes: 1, size: g.spatialOut)
+                }
             }
+            return
+        }
+        if g.n == 1 && g.isPointwise && g.o.groups == 1 && !epilogue.isEmpty && g.spatialOut >= 64 * glimpseThreadCount {
+            pointwiseTiled(x, w, out, g, epilogue: epilogue)
             return
         }
         let filterGroup = g.coutPerGroup * g.colRows
@@ -64,6 +75,27 @@ enum ConvKernels {
             epilogue.apply(out + i * outImage, channel: 0, planes: g.cout, size: g.spatialOut)
         }
         if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
+    }
+
+    /// One image through a 1×1 convolution: each thread takes a range of output columns and multiplies it in tiles
+    /// small enough that the bias and activation are applied while the tile is still in cache.
+    private static func pointwiseTiled(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                       _ g: ConvGeometry, epilogue: Epilogue) {
+        nonisolated(unsafe) let (x, w, out) = (x, w, out)
+        let n = g.spatialOut, parts = glimpseThreadCount
+        // About 128 KB of output per tile, in multiples of 16 columns.
+        let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
+        parallelFor(parts, workPerItem: g.flops / parts) { p in
+            let columns = (p * n / parts)..<((p + 1) * n / parts)
+            var lo = columns.lowerBound
+            while lo < columns.upperBound {
+                let hi = Swift.min(lo + tile, columns.upperBound)
+                gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
+                     b: x + lo, ldb: n, beta: 0, c: out + lo, ldc: n, split: false)
+                for c in 0..<g.cout { epilogue.apply(out + c * n + lo, channel: c, planes: 1, size: hi - lo) }
+                lo = hi
+            }
+        }
     }
 
     static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {

@@ -9,36 +9,46 @@ enum Depthwise {
         }
     }
 
-    /// Forward pass of one plane. The plane is copied into a zero-bordered scratch (for stride 2, split into even and
-    /// odd column phases so every read is contiguous), then each output row is built in SIMD8 chunks with all
-    /// kernel taps accumulated in registers.
+    /// Whether `forward` uses the scratch-copy kernel (otherwise the generic loop, which needs no scratch).
+    @inline(__always) static func usesScratch(_ g: ConvGeometry) -> Bool {
+        g.o.strideX <= 2 && (g.o.dilationX == 1 || g.o.strideX == 1)
+    }
+
+    /// Row stride of one scratch phase: padded columns of the phase plus 8 for SIMD over-reads, rounded up to 8.
+    @inline(__always) static func scratchRowStride(_ g: ConvGeometry) -> Int {
+        let s = g.o.strideX
+        let phaseW = (g.w + g.o.padLeft + g.o.padRight + s - 1) / s
+        return ((phaseW + 8 + 7) / 8) * 8
+    }
+
+    /// Floats of scratch one `forward` call needs.
+    static func scratchCount(_ g: ConvGeometry) -> Int {
+        usesScratch(g) ? g.o.strideX * (g.h + g.o.padTop + g.o.padBottom) * scratchRowStride(g) : 0
+    }
+
+    /// Forward pass of one plane with its own scratch.
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+        let count = scratchCount(g)
+        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
+        scratch.initialize(repeating: 0, count: count)
+        defer { scratch.deallocate() }
+        forward(x, w, out, g, zeroedScratch: scratch)
+    }
+
+    /// Forward pass of one plane. The plane is copied into a zero-bordered scratch of `scratchCount(g)` floats (for
+    /// stride 2, split into even and odd column phases so every read is contiguous), then output rows are built four
+    /// at a time in SIMD8 chunks: each input vector is loaded once and fed to every output row whose window covers it.
+    ///
+    /// The scratch must start all zero; only its interior cells are written, always the same ones for one geometry,
+    /// so planes of the same geometry can reuse it without zeroing it again.
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                        zeroedScratch scratch: UnsafeMutablePointer<Float>) {
         let o = g.o
-        guard o.strideX <= 2, o.dilationX == 1 || o.strideX == 1 else { return forwardGeneric(x, w, out, g) }
+        guard usesScratch(g) else { return forwardGeneric(x, w, out, g) }
         let s = o.strideX
         let paddedH = g.h + o.padTop + o.padBottom
-        let paddedW = g.w + o.padLeft + o.padRight
-        // Phase p holds padded columns p, p + s, p + 2s, ...; rows are over-allocated by 8 for SIMD over-reads.
-        let phaseW = (paddedW + s - 1) / s
-        let stride = ((phaseW + 8 + 7) / 8) * 8
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: s * paddedH * stride)
-        defer { scratch.deallocate() }
-        // Zero only what the copy below leaves untouched: border rows, and each interior row outside its data.
-        for phase in 0..<s {
-            let base = scratch + phase * paddedH * stride
-            base.update(repeating: 0, count: o.padTop * stride)
-            (base + (o.padTop + g.h) * stride).update(repeating: 0, count: (paddedH - o.padTop - g.h) * stride)
-            // Columns c = xIn + padLeft with c % s == phase land at c / s.
-            let first = phase >= o.padLeft ? phase / s : (o.padLeft + ((phase - o.padLeft) % s + s) % s) / s
-            let lastColumn = o.padLeft + g.w - 1
-            let lastInPhase = lastColumn - ((lastColumn - phase) % s + s) % s
-            let end = lastInPhase >= phase && lastInPhase >= o.padLeft ? lastInPhase / s + 1 : first
-            for y in 0..<g.h {
-                let row = base + (y + o.padTop) * stride
-                row.update(repeating: 0, count: first)
-                (row + end).update(repeating: 0, count: stride - end)
-            }
-        }
+        // Phase p holds padded columns p, p + s, p + 2s, ...
+        let stride = scratchRowStride(g)
         // Padded column c = xIn + padLeft goes to phase c % 2 at index c / 2: source evens and odds are
         // deinterleaved 8 at a time and written to the phases those columns fall in.
         let evenPhase = o.padLeft & 1, oddStart = (o.padLeft + 1) >> 1
@@ -63,33 +73,67 @@ enum Depthwise {
                 j += 1
             }
         }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kh * g.kw) { offsets in
-            for ky in 0..<g.kh {
-                for kx in 0..<g.kw {
-                    let col = kx * o.dilationX
-                    offsets[ky * g.kw + kx] = ((col % s) * paddedH + ky * o.dilationY) * stride + col / s
+        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kw) { columns in
+            // Where kernel column kx starts in the scratch: its phase plane and its index within the phase.
+            for kx in 0..<g.kw {
+                let col = kx * o.dilationX
+                columns[kx] = (col % s) * paddedH * stride + col / s
+            }
+            @inline(__always) func store(_ acc: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ lanes: Int) {
+                if lanes == 8 {
+                    UnsafeMutableRawPointer(row).storeBytes(of: acc, as: SIMD8<Float>.self)
+                } else {
+                    for l in 0..<lanes { row[l] = acc[l] }
                 }
             }
-            let taps = g.kh * g.kw
-            for oy in 0..<g.ho {
-                let dstRow = out + oy * g.wo
-                let rowBase = scratch + oy * o.strideY * stride
+            let sy = o.strideY, dy = o.dilationY
+            var oy = 0
+            if dy == 1 {
+                // Four output rows read input rows oy·sy ..< oy·sy + 3·sy + kh of the scratch.
+                let span = 3 * sy + g.kh
+                while oy + 4 <= g.ho {
+                    let rowBase = scratch + oy * sy * stride
+                    var ox0 = 0
+                    while ox0 < g.wo {
+                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                        for j in 0..<span {
+                            let row = rowBase + j * stride + ox0
+                            let k0 = j, k1 = j - sy, k2 = j - 2 * sy, k3 = j - 3 * sy
+                            for kx in 0..<g.kw {
+                                let v = UnsafeRawPointer(row + columns[kx]).loadUnaligned(as: SIMD8<Float>.self)
+                                if k0 < g.kh { a0 += SIMD8(repeating: w[k0 * g.kw + kx]) * v }
+                                if k1 >= 0 && k1 < g.kh { a1 += SIMD8(repeating: w[k1 * g.kw + kx]) * v }
+                                if k2 >= 0 && k2 < g.kh { a2 += SIMD8(repeating: w[k2 * g.kw + kx]) * v }
+                                if k3 >= 0 { a3 += SIMD8(repeating: w[k3 * g.kw + kx]) * v }
+                            }
+                        }
+                        let lanes = Swift.min(8, g.wo - ox0)
+                        store(a0, out + oy * g.wo + ox0, lanes)
+                        store(a1, out + (oy + 1) * g.wo + ox0, lanes)
+                        store(a2, out + (oy + 2) * g.wo + ox0, lanes)
+                        store(a3, out + (oy + 3) * g.wo + ox0, lanes)
+                        ox0 += 8
+                    }
+                    oy += 4
+                }
+            }
+            // Remaining rows (and dilated kernels) one at a time.
+            while oy < g.ho {
+                let rowBase = scratch + oy * sy * stride
                 var ox0 = 0
                 while ox0 < g.wo {
                     var acc = SIMD8<Float>(repeating: 0)
-                    let base = rowBase + ox0
-                    for t in 0..<taps {
-                        let v = UnsafeRawPointer(base + offsets[t]).loadUnaligned(as: SIMD8<Float>.self)
-                        acc += SIMD8(repeating: w[t]) * v
+                    for ky in 0..<g.kh {
+                        let row = rowBase + ky * dy * stride + ox0
+                        for kx in 0..<g.kw {
+                            let v = UnsafeRawPointer(row + columns[kx]).loadUnaligned(as: SIMD8<Float>.self)
+                            acc += SIMD8(repeating: w[ky * g.kw + kx]) * v
+                        }
                     }
-                    let lanes = Swift.min(8, g.wo - ox0)
-                    if lanes == 8 {
-                        UnsafeMutableRawPointer(dstRow + ox0).storeBytes(of: acc, as: SIMD8<Float>.self)
-                    } else {
-                        for l in 0..<lanes { dstRow[ox0 + l] = acc[l] }
-                    }
+                    store(acc, out + oy * g.wo + ox0, Swift.min(8, g.wo - ox0))
                     ox0 += 8
                 }
+                oy += 1
             }
         }
     }
