@@ -13,10 +13,21 @@ public final class TensorStorage: @unchecked Sendable {
     }
 
     deinit { BufferPool.shared.give(pointer, count: count) }
+
+    /// Large buffers (>= 4096 floats) allocated from the system so far by the calling thread, i.e. buffer-pool
+    /// misses; for measurements.
+    public static var largeAllocationsOnThisThread: Int {
+        Thread.current.threadDictionary[BufferPool.missKey] as? Int ?? 0
+    }
+
+    /// Floats actually allocated for a buffer of `count` floats (its size class).
+    public static func capacity(forCount count: Int) -> Int { BufferPool.sizeClass(count) }
 }
 
-/// A bounded cache of freed large buffers, keyed by element count. Forward passes of a network allocate
-/// the same sizes again and again; reusing them avoids malloc and page-fault costs.
+/// A bounded cache of freed large buffers, grouped in size classes. Forward passes of a network allocate
+/// the same sizes again and again; reusing them avoids malloc and page-fault costs. Buffers of at least
+/// `minimumCount` floats are allocated at their class capacity (the count rounded up to 2^k·{1, 1.25, 1.5, 1.75},
+/// at most 25 % more), so nearby sizes — e.g. the activations of randomly rescaled images — share buffers.
 final class BufferPool: @unchecked Sendable {
     static let shared = BufferPool()
     private let lock = NSLock()
@@ -25,31 +36,45 @@ final class BufferPool: @unchecked Sendable {
     private let minimumCount = 4096
     private let capacityBytes = 512 << 20
     private let perSize = 16
+    /// Thread-dictionary key of the per-thread count of pool misses.
+    static let missKey = "glimpse.bufferPool.misses"
+
+    /// The capacity in floats of the class holding `count` floats (`count` itself below `minimumCount`).
+    static func sizeClass(_ count: Int, minimum: Int = 4096) -> Int {
+        guard count > minimum else { return max(count, 1) }
+        let top = Int.bitWidth - 1 - (count - 1).leadingZeroBitCount   // 2^top <= count - 1 < 2^(top+1)
+        let quarter = 1 << (top - 2)
+        return ((count - 1) / quarter + 1) * quarter
+    }
 
     func take(count: Int) -> UnsafeMutablePointer<Float> {
+        let capacity = Self.sizeClass(count, minimum: minimumCount)
         if count >= minimumCount {
             lock.lock()
-            if let p = free[count]?.popLast() {
-                cachedBytes -= count * 4
+            if let p = free[capacity]?.popLast() {
+                cachedBytes -= capacity * 4
                 lock.unlock()
                 return p
             }
             lock.unlock()
+            let d = Thread.current.threadDictionary
+            d[Self.missKey] = (d[Self.missKey] as? Int ?? 0) + 1
         }
         var raw: UnsafeMutableRawPointer?
-        let bytes = max(count, 1) * MemoryLayout<Float>.stride
+        let bytes = capacity * MemoryLayout<Float>.stride
         guard posix_memalign(&raw, 64, bytes) == 0, let raw else {
             fatalError("Glimpse: out of memory allocating \(bytes) bytes")
         }
-        return raw.bindMemory(to: Float.self, capacity: max(count, 1))
+        return raw.bindMemory(to: Float.self, capacity: capacity)
     }
 
     func give(_ p: UnsafeMutablePointer<Float>, count: Int) {
         if count >= minimumCount {
+            let capacity = Self.sizeClass(count, minimum: minimumCount)
             lock.lock()
-            if cachedBytes + count * 4 <= capacityBytes, free[count, default: []].count < perSize {
-                free[count, default: []].append(p)
-                cachedBytes += count * 4
+            if cachedBytes + capacity * 4 <= capacityBytes, free[capacity, default: []].count < perSize {
+                free[capacity, default: []].append(p)
+                cachedBytes += capacity * 4
                 lock.unlock()
                 return
             }

@@ -43,14 +43,25 @@ public protocol Classifier: AnyObject {
 extension Classifier {
     /// Runs the network, validating the input and the requested layer names.
     public func run(_ x: Tensor, capturing layers: Set<String> = []) throws -> ForwardResult {
+        try run(x, capturing: layers, stoppingEarly: false)
+    }
+
+    /// Runs the network like `run(_:capturing:)`; with `stoppingEarly` (and at least one layer requested) the pass
+    /// ends after the deepest requested layer, so the result has the layers but no logits (`stoppedEarly`).
+    /// Models built from the shared conv/linear layers stop there; others simply run to the end.
+    public func run(_ x: Tensor, capturing layers: Set<String>, stoppingEarly: Bool) throws -> ForwardResult {
         try validate(x)
         let known = Set(layerPaths)
         if let unknown = layers.first(where: { !known.contains($0) }) {
             throw ModelError.unknownLayer(unknown, known: layerPaths)
         }
         let pass = ForwardPass(capturing: layers)
-        let logits = try forward(x, pass: pass)
-        return ForwardResult(logits: logits, layers: pass.captured)
+        pass.stopsAfterLastCapture = stoppingEarly
+        do {
+            return ForwardResult(logits: try forward(x, pass: pass), layers: pass.captured)
+        } catch is ForwardPass.EarlyExit {
+            return ForwardResult(logits: Tensor(zeros: [0]), layers: pass.captured, stoppedEarly: true)
+        }
     }
 
     /// Logits without recording anything (inference).

@@ -14,8 +14,20 @@ public final class ForwardPass {
     /// to collect a model's convolution shapes.
     public var onConvolution: ((String, Tensor, Tensor, Conv2DOptions) -> Void)?
 
+    /// When true, the pass ends (`EarlyExit` is thrown from the next layer) as soon as every requested layer
+    /// has been captured: layers after the deepest requested one are neither computed nor recorded.
+    public var stopsAfterLastCapture = false
+
+    /// Thrown by a layer that would run after every requested layer was captured (see `stopsAfterLastCapture`).
+    struct EarlyExit: Error {}
+
     public init(capturing layers: Set<String> = []) {
         requested = layers
+    }
+
+    /// Throws `EarlyExit` when the pass may stop here; layers call it before they compute anything.
+    func checkContinue() throws {
+        if stopsAfterLastCapture, !requested.isEmpty, captured.count == requested.count { throw EarlyExit() }
     }
 
     /// Records `value` under `name` if requested; returns the tensor the rest of the network must use.
@@ -36,6 +48,8 @@ public struct ForwardResult {
     public let logits: Tensor
     /// Captured layer outputs by path.
     public let layers: [String: Tensor]
+    /// True when the pass stopped after the deepest captured layer; `logits` is then empty ([0]).
+    public internal(set) var stoppedEarly = false
 
     /// The captured output of `name`; throws if it was not requested.
     public func layer(_ name: String) throws -> Tensor {

@@ -72,6 +72,7 @@ struct ConvBN {
     /// Intermediate outputs are only materialised when they are captured; otherwise one fused convolution runs.
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass, activation: FusedActivation = .none,
                         activationPath: String? = nil) throws -> Tensor {
+        try pass.checkContinue()
         pass.onConvolution?(convPath, x, foldedFilter, options)
         if pass.needsRawConv(convPath) {
             let raw = pass.tap(convPath, try Tensor.conv2d(x, filter: filter, bias: convBias, options: options))
@@ -108,6 +109,7 @@ struct Linear {
     }
 
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
-        pass.tap(path, try Tensor.linear(x, weight: weight, bias: bias))
+        try pass.checkContinue()
+        return pass.tap(path, try Tensor.linear(x, weight: weight, bias: bias))
     }
 }

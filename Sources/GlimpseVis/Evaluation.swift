@@ -8,12 +8,12 @@ extension Objective {
                          samples: Int = 0, seed: UInt64 = 0) throws -> Float {
         guard samples >= 0 else { throw VisError.badOption("samples must be >= 0, found \(samples)") }
         return try withoutGradient {
-            guard samples > 0 else { return try value(model.run(images, capturing: layers)).scalar }
+            guard samples > 0 else { return try value(forward(model, images)).scalar }
             var rng = SeededRNG(seed: seed)
             var total: Float = 0
             for _ in 0..<samples {
                 let x = try ImageTransform.apply(transforms, to: images, rng: &rng)
-                total += try value(model.run(x, capturing: layers)).scalar
+                total += try value(forward(model, x)).scalar
             }
             return total / Float(samples)
         }

@@ -24,17 +24,9 @@ public struct FourierImage: ImageParameterization {
 
     /// `1 / max(sqrt(fx² + fy²), 1/max(H, W))^decay` on the rfft2 grid, as [H, W/2+1, 1].
     static func frequencyScale(height h: Int, width w: Int, decay: Float) -> Tensor {
-        let wc = w / 2 + 1
         let floor = 1 / Float(max(h, w))
-        return Tensor(shape: [h, wc, 1]) { s, _ in
-            for ky in 0..<h {
-                let fy = Float(ky <= (h - 1) / 2 ? ky : ky - h) / Float(h)
-                for kx in 0..<wc {
-                    let fx = Float(kx) / Float(w)
-                    s[ky * wc + kx] = 1 / Foundation.pow(max((fx * fx + fy * fy).squareRoot(), floor), decay)
-                }
-            }
-        }
+        let f = FrequencyGrid.magnitudes(height: h, width: w)
+        return Tensor(shape: [h, w / 2 + 1, 1]) { s, n in for i in 0..<n { s[i] = 1 / Foundation.pow(max(f[i], floor), decay) } }
     }
 
     public func initialParameters(rng: inout SeededRNG) -> Tensor {

@@ -34,12 +34,49 @@ extension Objective {
 
     /// A pre-softmax class logit (Distill: logits give better images than probabilities), averaged over the batch.
     public static func classLogit(_ index: Int, batch: Int? = nil) -> Objective {
-        Objective(name: "logit(\(index))" + suffix(batch), layers: []) { r in
+        Objective(name: "logit(\(index))" + suffix(batch), layers: [], usesLogits: true) { r in
+            guard !r.stoppedEarly else { throw VisError.badObjective("logit(\(index)) needs a forward pass that runs to the logits") }
             let l = try select(r.logits, batch: batch)
             guard index >= 0, index < l.shape[1] else {
                 throw VisError.badObjective("class \(index) out of range 0..<\(l.shape[1])")
             }
             return try l.sliced(axis: 1, index..<(index + 1)).mean()
+        }
+    }
+
+    /// A softmax class probability, averaged over the batch (Distill: the easiest way up is pushing the other classes
+    /// down, so logits usually give better images).
+    public static func classProbability(_ index: Int, batch: Int? = nil) -> Objective {
+        Objective(name: "probability(\(index))" + suffix(batch), layers: [], usesLogits: true) { r in
+            guard !r.stoppedEarly else { throw VisError.badObjective("probability(\(index)) needs a forward pass that runs to the logits") }
+            let p = try select(r.logits, batch: batch).softmax(axis: 1)
+            guard index >= 0, index < p.shape[1] else {
+                throw VisError.badObjective("class \(index) out of range 0..<\(p.shape[1])")
+            }
+            return try p.sliced(axis: 1, index..<(index + 1)).mean()
+        }
+    }
+
+    /// Lucid's `direction`: the mean over positions (and the batch) of `⟨a, v⟩ · max(0.1, cos(a, v))^cossimPower`,
+    /// `a` the activation vector across channels at a position of `layer`, `v` a direction [C]. Power 0 is the plain
+    /// dot product; the activation atlas uses 4 to favour positions that point along `v`.
+    public static func direction(_ layer: String, _ vector: [Float], cossimPower: Float = 0, batch: Int? = nil) throws -> Objective {
+        guard !vector.isEmpty, vector.allSatisfy(\.isFinite), vector.contains(where: { $0 != 0 }) else {
+            throw VisError.badObjective("a direction must be a finite, non-zero vector")
+        }
+        guard cossimPower >= 0, cossimPower.isFinite else { throw VisError.badObjective("cossimPower must be >= 0, found \(cossimPower)") }
+        let norm = vector.reduce(0) { $0 + $1 * $1 }.squareRoot()
+        return Objective(name: "direction(\(layer))" + suffix(batch), layers: [layer]) { r in
+            let a = try select(r.layer(layer), batch: batch)
+            guard a.rank >= 2, a.shape[1] == vector.count else {
+                throw VisError.badObjective("the direction has \(vector.count) channels, \(layer) gives \(a.shape)")
+            }
+            var vShape = [Int](repeating: 1, count: a.rank)
+            vShape[1] = vector.count
+            let dot = try (a * Tensor(vector, shape: vShape)).sum(axes: [1], keepDims: true)
+            guard cossimPower != 0 else { return try dot.mean() }
+            let cosine = try dot / ((a.squared().sum(axes: [1], keepDims: true) + 1e-8).sqrt() * norm)
+            return try (dot * cosine.clamped(0.1, .greatestFiniteMagnitude).pow(cossimPower)).mean()
         }
     }
 
@@ -58,10 +95,10 @@ extension Objective {
         }
     }
 
-    private static func suffix(_ batch: Int?) -> String { batch.map { "[\($0)]" } ?? "" }
+    static func suffix(_ batch: Int?) -> String { batch.map { "[\($0)]" } ?? "" }
 
     /// Image `index` of a batched layer output (all images when nil).
-    private static func select(_ t: Tensor, batch index: Int?) throws -> Tensor {
+    static func select(_ t: Tensor, batch index: Int?) throws -> Tensor {
         guard let index else { return t }
         guard index >= 0, index < t.shape[0] else {
             throw VisError.badObjective("batch index \(index) out of range 0..<\(t.shape[0])")

@@ -15,13 +15,18 @@ public struct Rendering {
 }
 
 /// Activation maximisation (Olah et al. 2017, Lucid's `render_vis`): optimises an image parameterization with
-/// Adam so that the objective of randomly transformed images is maximal. Everything random (initial parameters,
+/// Adam (or SGD with Nesterov momentum) so that the objective of randomly transformed images, minus the image
+/// penalties of the untransformed images, is maximal. Everything random (initial parameters,
 /// transforms) comes from one seed: same seed, same images, bit for bit.
 public struct Renderer {
     /// Optimisation steps (Lucid: 512).
     public var steps = 512
-    /// Adam learning rate (Lucid: 0.05).
+    /// Learning rate (Lucid's Adam: 0.05).
     public var learningRate: Float = 0.05
+    /// The optimiser (Lucid: Adam).
+    public var optimizer = OptimizerKind.adam
+    /// Penalties on the untransformed images, subtracted with their weights (e.g. `ImagePenalty.spectral`).
+    public var penalties: [ImagePenalty] = []
     /// Transforms applied before every forward pass (default: Lucid's standard transforms).
     public var transforms = ImageTransform.standard
     /// Steps at the start that use Lucid's redirected ReLU/ReLU6 gradient (it revives units that are dead for an
@@ -30,37 +35,45 @@ public struct Renderer {
 
     public init() {}
 
-    /// Runs the optimisation; `progress` is called after every step with (steps done, objective value).
+    /// Runs the optimisation from `start` parameters (nil: random ones drawn from the seed); `progress` is called
+    /// after every step with (steps done, objective value).
     public func render(model: any Classifier, objective: Objective, parameterization: ImageParameterization, seed: UInt64,
-                       progress: ((Int, Float) -> Void)? = nil) throws -> Rendering {
+                       from start: Tensor? = nil, progress: ((Int, Float) -> Void)? = nil) throws -> Rendering {
         guard steps >= 1 else { throw VisError.badOption("steps must be at least 1, found \(steps)") }
         guard learningRate > 0 else { throw VisError.badOption("the learning rate must be positive, found \(learningRate)") }
         let known = Set(model.layerPaths)
         if let unknown = objective.layers.sorted().first(where: { !known.contains($0) }) {
             throw ModelError.unknownLayer(unknown, known: model.layerPaths)
         }
-        let start = DispatchTime.now().uptimeNanoseconds
+        let began = DispatchTime.now().uptimeNanoseconds
         var rng = SeededRNG(seed: seed)
         var parameters = parameterization.initialParameters(rng: &rng)
-        var adam = Adam(learningRate: learningRate)
+        if let start {
+            try start.checkShape(parameters.shape, "start parameters")
+            try start.checkFinite("start parameters")
+            parameters = start.detached()
+        }
+        var optimizer = self.optimizer.make(learningRate: learningRate)
         var history: [Float] = [], times: [Double] = []
         for step in 0..<steps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
             let rule: ActivationGradient = step < redirectedSteps ? .redirected : .exact
             let (value, grad) = try withActivationGradient(rule) { () throws -> (Float, Tensor) in
                 let p = parameters.requiringGradient()
-                let x = try ImageTransform.apply(transforms, to: parameterization.image(p), rng: &rng)
-                let value = try objective.value(model.run(x, capturing: objective.layers))
-                return (value.scalar, try gradient(of: -value, wrt: [p])[0])
+                let images = try parameterization.image(p)
+                let x = try ImageTransform.apply(transforms, to: images, rng: &rng)
+                let value = try objective.value(objective.forward(model, x))
+                let loss = try penalties.reduce(-value) { try $0 + $1.value(images) * $1.weight }
+                return (value.scalar, try gradient(of: loss, wrt: [p])[0])
             }
             guard value.isFinite else { throw VisError.diverged(step: step, value: value) }
-            try adam.update(&parameters, gradient: grad)
+            try optimizer.update(&parameters, gradient: grad)
             history.append(value)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e6)
             progress?(step + 1, value)
         }
         let images = try withoutGradient { try parameterization.image(parameters) }
         return Rendering(images: images, history: history, millisecondsPerStep: times.sorted()[times.count / 2],
-                         seconds: Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9)
+                         seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
     }
 }

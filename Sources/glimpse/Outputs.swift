@@ -18,39 +18,17 @@ enum Outputs {
         let msPerStep: Double
     }
 
-    /// Renders `channels` of `layer`, `batch` at a time, writing `<layer>_<channel>.png` into `folder`.
+    /// Renders `channels` of `layer`, `batch` at a time, writing `<layer>_<channel>.png` (and `.json`) into `folder`.
     static func renderChannels(model: any Classifier, layer: String, channels: [Int], steps: Int, size: Int, batch: Int,
                                seed: UInt64, param: String = "fft", folder: URL) throws -> [Channel] {
-        var renderer = Renderer()
-        renderer.steps = steps
-        var out: [Channel] = []
-        for (index, start) in stride(from: 0, to: channels.count, by: batch).enumerated() {
-            let chunk = Array(channels[start..<min(start + batch, channels.count)])
-            let objective = chunk.enumerated().map { Objective.channel(layer, $0.element, batch: $0.offset) }.dropFirst()
-                .reduce(Objective.channel(layer, chunk[0], batch: 0)) { $0 + $1 }
-            let parameterization: ImageParameterization = param == "fft"
-                ? try FourierImage(batch: chunk.count, height: size, width: size)
-                : try PixelImage(batch: chunk.count, height: size, width: size)
-            let label = "\(layer) channels \(chunk.first!)-\(chunk.last!)"
-            let result = try renderer.render(model: model, objective: objective, parameterization: parameterization,
-                                             seed: seed &+ UInt64(index)) { step, value in
-                Progress.update(label, step: step, of: steps, String(format: "objective %.3f", value))
-            }
-            Progress.finish()
-            // Per-channel objective on the final images (mean activation of the channel, untransformed).
-            let finals = try withoutGradient { try model.run(result.images, capturing: [layer]).layer(layer) }
-            let plane = 3 * size * size
-            let values = result.images.scalars
-            for (i, c) in chunk.enumerated() {
-                let image = try RGBImage(planar: Array(values[(i * plane)..<((i + 1) * plane)]), channels: 3, width: size, height: size)
-                let file = "\(layer)_\(c).png"
-                try ImageCodec.write(image, to: folder.appendingPathComponent(file))
-                let value = try finals.sliced(axis: 0, i..<(i + 1)).sliced(axis: 1, c..<(c + 1)).mean().scalar
-                out.append(Channel(layer: layer, channel: c, file: file, objective: Double(value), history: result.history,
-                                   msPerStep: result.millisecondsPerStep))
-            }
+        let options = try RenderOptions.parse(["--steps", String(steps), "--size", String(size), "--seed", String(seed), "--param", param])
+        var job = ChannelRendering(model: model, options: options, batch: batch, folder: folder)
+        job.resume = false
+        job.robustSamples = 0
+        return try job.run(layer: layer, channels: channels).records.map {
+            Channel(layer: $0.layer, channel: $0.channel, file: $0.image, objective: $0.finalObjective, history: $0.history,
+                    msPerStep: $0.msPerStep)
         }
-        return out
     }
 
     /// One computed saliency map with the files written for it.

@@ -10,18 +10,7 @@ import Testing
             var rng = SeededRNG(seed: 5)
             let p0 = Tensor.normal([2, 3, h, w / 2 + 1, 2], std: 0.2, rng: &rng)
             let r = Tensor.normal([2, 3, h, w], rng: &rng)
-            func f(_ p: Tensor) throws -> Tensor { try (param.image(p) * r).sum() }
-            let pt = p0.requiringGradient()
-            let g = try gradient(of: try f(pt), wrt: [pt])[0].scalars
-            let eps: Float = 1e-2
-            var worst: Float = 0
-            for i in stride(from: 0, to: p0.count, by: 3) {
-                var a = p0, b = p0
-                a.withUnsafeMutableBufferPointer { $0[i] += eps }
-                b.withUnsafeMutableBufferPointer { $0[i] -= eps }
-                let numeric = (try f(a).scalar - f(b).scalar) / (2 * eps)
-                worst = max(worst, abs(numeric - g[i]) / (2e-3 + 1e-2 * abs(numeric)))
-            }
+            let worst = try worstGradientError(at: p0, every: 3) { try (param.image($0) * r).sum() }
             #expect(worst <= 1, "\(h)×\(w): worst scaled error \(worst)")
         }
     }

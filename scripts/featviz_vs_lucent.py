@@ -1,0 +1,142 @@
+"""Feature visualisation, Glimpse vs Lucent 0.1.8, measured in one run (224x224, batch 1, _blocks.10).
+
+  ~/.cache/glimpse-anchors/venv/bin/python scripts/featviz_vs_lucent.py --glimpse .build/release/glimpse \
+      [--old OTHER_GLIMPSE (timed on the first channel only)] [--channels 0,7,20,50] [--steps 256] [--out /tmp/fv_compare]
+
+For every channel: Lucent's render_vis with its defaults (Fourier + decorrelated 224 image, standard transforms,
+Adam 0.05, parameters of the model frozen) and `glimpse visualize --batch 1` with the same step count. Both final
+images are quantised to uint8 (Glimpse writes PNGs) and scored by the same PyTorch model: the mean activation of
+the channel on the image, and its mean over 16 seeded draws of Lucent's standard transforms (same draws for both), and over 16 draws of Lucid's (Glimpse's) standard transforms.
+Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
+the whole command's wall time / steps. Page faults from /usr/bin/time. Prints a markdown table.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, "/work/shared/anchors")
+import common as C  # noqa: E402
+
+LAYER_T, LAYER_G = "_blocks_10", "_blocks.10"
+
+
+def lucent(channel, steps):
+    from lucent.optvis import objectives, param, render, transform
+    torch.manual_seed(channel)
+    np.random.seed(channel)
+    model = C.load_model(dynamic_pad=True).requires_grad_(False)
+    obj = objectives.channel(LAYER_T, channel)
+    stamps = []
+
+    def timed(hook):
+        stamps.append(time.perf_counter())
+        return obj(hook)
+
+    imgs = render.render_vis(model, timed, param_f=lambda: param.image(224),
+                             transforms=transform.standard_transforms + [C.Normalize()], preprocess=False,
+                             thresholds=(steps,), progress=False, show_image=False)
+    img = np.clip(np.round(imgs[-1][0] * 255), 0, 255).astype(np.uint8)
+    return img, (stamps[-1] - stamps[0]) / (len(stamps) - 1) * 1e3
+
+
+def glimpse(binary, channel, steps, out):
+    d = os.path.join(out, f"g{channel}_{os.path.basename(binary)}")
+    cmd = ["/usr/bin/time", "-f", "%e %R %M", binary, "visualize", "--layer", LAYER_G, "--channels", str(channel),
+           "--batch", "1", "--steps", str(steps), "--seed", str(channel), "--out", d]
+    p = subprocess.run(cmd, capture_output=True, text=True, check=True)
+    wall, faults, rss = p.stderr.strip().splitlines()[-1].split()
+    rec = json.load(open(os.path.join(d, "visualize.json")))["runs"][0]
+    from PIL import Image
+    img = np.asarray(Image.open(os.path.join(d, rec["image"])).convert("RGB"))
+    return img, rec["msPerStep"], float(wall), int(faults), int(rss)
+
+
+def lucid_standard(t, rng):
+    """Lucid's standard transforms (Glimpse's default): pad 12 (0.5), random crop -8, bilinear resize by
+    0.90..1.10, rotation about the centre (bilinear, black corners), random crop -4."""
+    import torch.nn.functional as F
+    t = F.pad(t, (12, 12, 12, 12), value=0.5)
+
+    def crop(t, d):
+        y, x = rng.integers(0, d + 1, 2)
+        return t[..., y:t.shape[-2] - d + y, x:t.shape[-1] - d + x]
+
+    t = crop(t, 8)
+    s = rng.choice([1 + (i - 5) / 50 for i in range(11)])
+    t = F.interpolate(t, size=(int(s * t.shape[-2]), int(s * t.shape[-1])), mode="bilinear", align_corners=False)
+    a = np.deg2rad(rng.choice(list(range(-10, 11)) + [0] * 5))
+    theta = torch.tensor([[[np.cos(a), -np.sin(a), 0], [np.sin(a), np.cos(a), 0]]], dtype=torch.float32)
+    grid = F.affine_grid(theta, list(t.shape), align_corners=False)
+    t = F.grid_sample(t, grid, mode="bilinear", padding_mode="zeros", align_corners=False)
+    return crop(t, 4)
+
+
+def score(model, img, channel, samples=16):
+    """(plain, mean over Lucent's standard transforms, mean over Lucid's standard transforms)."""
+    from lucent.optvis import transform
+    acts = {}
+    h = model._blocks[10].register_forward_hook(lambda m, i, o: acts.__setitem__("a", o))
+    x = torch.from_numpy(img).permute(2, 0, 1)[None].float() / 255
+    with torch.no_grad():
+        model(C.Normalize()(x))
+        plain = acts["a"][0, channel].mean().item()
+        np.random.seed(1234)
+        torch.manual_seed(1234)
+        tot = 0.0
+        for _ in range(samples):
+            t = x
+            for f in transform.standard_transforms:
+                t = f(t)
+            model(C.Normalize()(t))
+            tot += acts["a"][0, channel].mean().item()
+        rng = np.random.default_rng(1234)
+        lucid = 0.0
+        for _ in range(samples):
+            model(C.Normalize()(lucid_standard(x, rng)))
+            lucid += acts["a"][0, channel].mean().item()
+    h.remove()
+    return plain, tot / samples, lucid / samples
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--glimpse", required=True)
+    ap.add_argument("--old")
+    ap.add_argument("--channels", default="0,7,20,50")
+    ap.add_argument("--steps", type=int, default=256)
+    ap.add_argument("--out", default="/tmp/fv_compare")
+    a = ap.parse_args()
+    C.set_threads()
+    os.makedirs(a.out, exist_ok=True)
+    model = C.load_model(dynamic_pad=True).eval()
+    print(f"{a.steps} steps, 224x224, batch 1, {LAYER_G}; scores by the PyTorch model on uint8 images "
+          "(plain / mean of 16 Lucent standard transforms / mean of 16 Lucid standard transforms)\n")
+    head = "| channel | Lucent ms/step | Glimpse ms/step (median; wall/steps) | speed-up | Lucent score | Glimpse score |"
+    if a.old:
+        head += " old Glimpse ms/step (median; wall/steps) | faults old → new |"
+    print(head)
+    print("|" + "---|" * (head.count("|") - 1))
+    for c in [int(s) for s in a.channels.split(",")]:
+        C.wait_quiet(max_wait=20)
+        limg, lms = lucent(c, a.steps)
+        print(f"  lucent channel {c}: {lms:.1f} ms/step", file=sys.stderr, flush=True)
+        gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out)
+        ls, gs = score(model, limg, c), score(model, gimg, c)
+        row = (f"| {c} | {lms:.1f} | {gms:.1f}; {gwall / a.steps * 1e3:.1f} | {lms / gms:.2f}× | "
+               f"{ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {gs[0]:.2f} / {gs[1]:.2f} / {gs[2]:.2f} |")
+        if a.old and c == int(a.channels.split(",")[0]):
+            _, oms, owall, ofaults, _ = glimpse(a.old, c, a.steps, a.out)
+            row += f" {oms:.1f}; {owall / a.steps * 1e3:.1f} | {ofaults} → {gfaults} |"
+        print(row, flush=True)
+        from PIL import Image
+        Image.fromarray(limg).save(os.path.join(a.out, f"lucent_{c}.png"))
+
+
+if __name__ == "__main__":
+    main()
