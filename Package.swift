@@ -19,6 +19,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -38,7 +39,8 @@ let package = Package(
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
-        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
+        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
+                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",

@@ -16,7 +16,7 @@ struct Glimpse: ParsableCommand {
           glimpse bench
         """,
         subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Gallery.self, Bench.self,
-                      BenchAttacks.self, Attack.self]
+                      BenchAttacks.self, Attack.self, Experiment.self]
     )
 
     static func main() {
