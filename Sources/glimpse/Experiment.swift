@@ -35,20 +35,17 @@ struct ExperimentRun: ParsableCommand {
         let part = try shard.map(Shard.init(parsing:)) ?? Shard.fromEnvironment(ProcessInfo.processInfo.environment) ?? .whole
         let runner = ExperimentRunner(config: experiment, shard: part)
         Progress.line("experiment \(config): \(runner.shardJobs.count) of \(runner.jobs.count) jobs in shard \(part), preset \(experiment.preset.rawValue) → \(runner.resultsURL.path)")
-        var label = ""
         try runner.run(load: { name in
             try ModelZoo.load(name, weights: experiment.weights?[name].map { URL(fileURLWithPath: $0) })
         }, report: { i, total, job, record in
-            label = ""
             let what = "[\(i + 1)/\(total)] \(job.imageName) \(job.interpreter) \(job.method.rawValue)"
             if let r = record {
                 Progress.line(String(format: "%@: success %@, map L2 %.3f, IoU %.3f, %.1f s", what, "\(r.success)", r.mapL2, r.iouMean, r.seconds))
             } else {
                 Progress.line("\(what): done before, skipped")
             }
-        }, progress: { step, total in
-            if label.isEmpty { label = "  steps" }
-            Progress.update(label, step: step, of: total)
+        }, progress: { job, step, total in
+            Progress.update("  \(job.imageName) \(job.interpreter) \(job.method.rawValue)", step: step, of: total)
             if step == total { Progress.finish() }
         })
     }

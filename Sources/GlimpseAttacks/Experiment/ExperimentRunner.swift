@@ -43,12 +43,12 @@ public struct ExperimentRunner {
     /// The shard's results file.
     public var resultsURL: URL { URL(fileURLWithPath: shard.resultsPath(config.output ?? "experiment.jsonl")) }
 
-    /// Runs the shard's unfinished jobs; `load` builds a model by name, `report` is told of each job
-    /// (index among the shard's jobs, total, job, record or nil when skipped as done); an error it throws stops
-    /// the run after the job's record is saved.
+    /// Runs the shard's unfinished jobs; `load` builds a model by name, `report` is told of each job (index among
+    /// the shard's jobs, total, job, record or nil when skipped as done; an error it throws stops the run after the
+    /// job's record is saved), and `progress` of each step of an interpreter attack (job, step, total).
     public func run(load: (String) throws -> any Classifier,
                     report: (Int, Int, Job, AttackRecord?) throws -> Void = { _, _, _, _ in },
-                    progress: ((Int, Int) -> Void)? = nil) throws {
+                    progress: ((Job, Int, Int) -> Void)? = nil) throws {
         var file = try ResultsFile(url: resultsURL)
         let mine = shardJobs
         var models: [String: any Classifier] = [:]
@@ -64,7 +64,8 @@ public struct ExperimentRunner {
             }
             let (x, label) = inputs[key]!
             let run = try AttackRun.run(config.settings(method: job.method, interpreter: job.interpreter), model: model,
-                                        image: job.imageName, x: x, label: label, progress: progress)
+                                        image: job.imageName, x: x, label: label,
+                                        progress: progress.map { p in { p(job, $0, $1) } })
             try file.append(run.record)
             try report(i, mine.count, job, run.record)
         }
