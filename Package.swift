@@ -20,6 +20,7 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", exact: "0.9.20"),
+        .package(url: "https://github.com/jpsim/Yams", exact: "5.0.1"),
     ],
     targets: [
         .systemLibrary(name: "COpenBLAS", pkgConfig: "openblas", providers: [.apt(["libopenblas-dev"])]),
@@ -46,7 +47,8 @@ let package = Package(
                 swiftSettings: numericSettings),
         .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
                 swiftSettings: numericSettings),
-        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
+        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
+                                                .product(name: "Yams", package: "Yams")],
                 swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",

@@ -1,4 +1,5 @@
 import GlimpseCore
+import GlimpseModels
 
 /// The outcome of an attack on a batch.
 public struct AttackResult {
@@ -17,6 +18,16 @@ public struct AttackResult {
 
     /// Predicted class of each adversarial image.
     public var predictions: [Int] { Prediction.argmax(finalLogits) }
+
+    /// The result for final images `adversarial`: evaluates the model on them and decides success.
+    init(model: any Classifier, adversarial: Tensor, labels: [Int], targets: [Int]?, lossHistory: [Float]) throws {
+        self.adversarial = adversarial
+        self.labels = labels
+        self.targets = targets
+        finalLogits = try model.logits(adversarial)
+        success = Prediction.success(logits: finalLogits, labels: labels, targets: targets)
+        self.lossHistory = lossHistory
+    }
 }
 
 /// Helpers on logits [N, classes].

@@ -15,8 +15,8 @@ struct Glimpse: ParsableCommand {
           glimpse layers --json
           glimpse bench
         """,
-        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Attack.self, Train.self,
-                      Gallery.self, Bench.self, BenchAttacks.self]
+        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Attack.self, Experiment.self,
+                      Train.self, Gallery.self, Bench.self, BenchAttacks.self]
     )
 
     static func main() {

@@ -60,6 +60,16 @@ import Testing
         for i in 0..<8 { if r.success[i] { #expect(d[i] > 0 && d[i] < 3, "image \(i): L2 \(d[i])") } else { #expect(d[i] == 0) } }
     }
 
+    @Test func stepMaskConfinesThePerturbation() throws {
+        let (x, y) = try toyBatch(model)
+        // Left half of every image may change, right half may not (no random start: it would move every pixel).
+        let mask = Tensor(shape: [1, 1, 16, 16]) { p, n in for i in 0..<n { p[i] = i % 16 < 8 ? 1 : 0 } }
+        let r = try PGDLinf(eps: 0.06, alpha: 0.01, steps: 10, randomStart: false, stepMask: mask).attack(model, images: x, labels: y)
+        let d = zip(r.adversarial.scalars, x.scalars).map { $0 - $1 }
+        #expect(d.indices.filter { $0 % 16 >= 8 }.allSatisfy { d[$0] == 0 })
+        #expect(d.indices.filter { $0 % 16 < 8 && d[$0] != 0 }.count > 1000)
+    }
+
     @Test func sameSeedSameResult() throws {
         let (x, y) = try toyBatch(model)
         let a = try PGDLinf(steps: 3, goal: .randomTarget, seed: 9).attack(model, images: x, labels: y)

@@ -76,7 +76,7 @@ final class SurrogateNet: Classifier {
         #expect(grad.shape == [2, 4, 4])
         let cam = try CAMInterpreter().map(model, x, classes: y)
         #expect(cam.shape == [2, 8, 8])
-        let gradcam = try GradCAMInterpreter().map(model, x, classes: y)
+        let gradcam = try CAMInterpreter(.gradcam).map(model, x, classes: y)
         for m in [grad, cam, gradcam] {
             for i in 0..<2 {
                 let v = Array(m.scalars[(i * m.count / 2)..<((i + 1) * m.count / 2)])

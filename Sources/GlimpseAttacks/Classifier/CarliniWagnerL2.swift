@@ -75,9 +75,7 @@ public struct CarliniWagnerL2: ClassifierAttack {
             }
         }
         let adversarial = try Tensor(best, shape: images.shape)
-        let logits = try model.logits(adversarial)
-        return AttackResult(adversarial: adversarial, labels: labels, targets: targets, finalLogits: logits,
-                            success: Prediction.success(logits: logits, labels: labels, targets: targets), lossHistory: history)
+        return try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: history)
     }
 
     /// Per-image `max(max_{j≠t} Z_j − Z_t, −κ)` (targeted) or `max(Z_y − max_{j≠y} Z_j, −κ)`, [N].

@@ -26,8 +26,6 @@ public struct FGSM: ClassifierAttack {
         let (g, loss, _) = try AttackSupport.lossGradient(model, images, labels: labels, targets: targets)
         let step = AttackSupport.zip3(images, g) { x, gv in x - eps * (gv > 0 ? 1 : (gv < 0 ? -1 : 0)) }
         let adversarial = AttackSupport.projectLinf(step, around: images, eps: eps)
-        let logits = try model.logits(adversarial)
-        return AttackResult(adversarial: adversarial, labels: labels, targets: targets, finalLogits: logits,
-                            success: Prediction.success(logits: logits, labels: labels, targets: targets), lossHistory: [loss])
+        return try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: [loss])
     }
 }

@@ -51,8 +51,6 @@ public struct PGDL2: ClassifierAttack {
             let unit = AttackSupport.normalizedL2(g)
             x = AttackSupport.projectL2(AttackSupport.zip3(x, unit) { $0 - alpha * $1 }, around: images, eps: eps)
         }
-        let logits = try model.logits(x)
-        return AttackResult(adversarial: x, labels: labels, targets: targets, finalLogits: logits,
-                            success: Prediction.success(logits: logits, labels: labels, targets: targets), lossHistory: history)
+        return try AttackResult(model: model, adversarial: x, labels: labels, targets: targets, lossHistory: history)
     }
 }

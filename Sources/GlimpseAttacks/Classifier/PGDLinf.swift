@@ -46,9 +46,7 @@ public struct PGDLinf: ClassifierAttack {
             history.append(loss)
             x = AttackSupport.projectLinf(SignStep.descend(x, g, alpha: alpha, mask: mask), around: images, eps: eps)
         }
-        let logits = try model.logits(x)
-        return AttackResult(adversarial: x, labels: labels, targets: targets, finalLogits: logits,
-                            success: Prediction.success(logits: logits, labels: labels, targets: targets), lossHistory: history)
+        return try AttackResult(model: model, adversarial: x, labels: labels, targets: targets, lossHistory: history)
     }
 
     func validateParameters() throws {

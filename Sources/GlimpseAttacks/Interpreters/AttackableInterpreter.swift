@@ -6,8 +6,6 @@ import GlimpseModels
 public protocol AttackableInterpreter {
     /// Command-line name ("grad", "cam", "gradcam").
     var name: String { get }
-    /// Side lengths (h, w) of the map for an input of `height`×`width`.
-    func gridSize(height: Int, width: Int, model: any Classifier) throws -> (Int, Int)
     /// The map the attack optimises, and the exact model's logits of x (from the same pass when possible).
     /// The map is differentiable in x; for Grad it is computed with the smooth ReLU surrogate.
     func attackTerms(_ model: any Classifier, _ x: Tensor, classes: [Int]) throws -> (map: Tensor, logits: Tensor)

@@ -23,13 +23,6 @@ public struct GradInterpreter: AttackableInterpreter {
 
     public var lossReduction: MapLossReduction { .sum }
 
-    public func gridSize(height: Int, width: Int, model: any Classifier) throws -> (Int, Int) {
-        guard pool >= 1, height % pool == 0, width % pool == 0 else {
-            throw AttackError.badParameter("the Grad interpreter's pooling \(pool) must divide the input size \(height)×\(width)")
-        }
-        return (height / pool, width / pool)
-    }
-
     public func attackTerms(_ model: any Classifier, _ x: Tensor, classes: [Int]) throws -> (map: Tensor, logits: Tensor) {
         try InterpreterSupport.check(model, x, classes: classes)
         let logits = try model.run(x).logits
@@ -46,7 +39,9 @@ public struct GradInterpreter: AttackableInterpreter {
 
     /// The normalised map [N, H/k, W/k]; with `createGraph` it stays differentiable in x.
     func saliency(_ model: any Classifier, _ x: Tensor, classes: [Int], createGraph: Bool) throws -> Tensor {
-        _ = try gridSize(height: x.shape[2], width: x.shape[3], model: model)
+        guard pool >= 1, x.shape[2] % pool == 0, x.shape[3] % pool == 0 else {
+            throw AttackError.badParameter("the Grad interpreter's pooling \(pool) must divide the input size \(x.shape[2])×\(x.shape[3])")
+        }
         let input = x.isTracked ? x : x.requiringGradient()
         let logits = try model.run(input).logits
         let ce = -(try InterpreterSupport.logProbability(logits, classes))

@@ -106,10 +106,7 @@ public struct InterpreterAttack {
             }
         }
         let adversarial = bestEvery == nil ? x : try best.merged(fallback: x)
-        let logits = try model.logits(adversarial)
-        let result = AttackResult(adversarial: adversarial, labels: labels, targets: targets, finalLogits: logits,
-                                  success: Prediction.success(logits: logits, labels: labels, targets: targets),
-                                  lossHistory: history)
+        let result = try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: history)
         return InterpreterAttackResult(result: result, warmStart: warmStart, cleanMaps: cleanMaps,
                                        adversarialMaps: try interpreter.map(model, adversarial, classes: targets),
                                        seconds: Date().timeIntervalSince(start))

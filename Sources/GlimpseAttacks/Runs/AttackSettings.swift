@@ -95,7 +95,7 @@ public struct AttackSettings: Codable, Sendable, Equatable {
         switch name {
         case "grad": return GradInterpreter()
         case "cam": return CAMInterpreter()
-        case "gradcam": return GradCAMInterpreter()
+        case "gradcam": return CAMInterpreter(.gradcam)
         default: throw AttackError.badParameter("unknown interpreter '\(name)'; known: grad, cam, gradcam")
         }
     }
