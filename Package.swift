@@ -39,7 +39,7 @@ let package = Package(
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
-        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
+        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery",

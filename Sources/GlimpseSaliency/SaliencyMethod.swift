@@ -5,7 +5,7 @@ import GlimpseModels
 public enum SaliencyMethod: String, CaseIterable, Sendable {
     case vanilla, gradxinput = "gradient-x-input", smoothgrad, ig = "integrated-gradients", guided = "guided-backprop",
          deconvnet, guidedGradCAM = "guided-gradcam", cam, gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
-         layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original"
+         layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original", rts
 
     /// Paper of the method (for `--help`).
     public var paper: String {
@@ -26,13 +26,14 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         case .eigencam: return "Bany Muhammad & Yeasin 2020, Eigen-CAM"
         case .scorecam: return "Wang et al. 2020, Score-CAM (as pytorch-grad-cam)"
         case .scorecamOriginal: return "Wang et al. 2020, Score-CAM (as the authors' code)"
+        case .rts: return "Dabkowski & Gal 2017, Real Time Image Saliency (trained masker, --masker DIR)"
         }
     }
 
     /// True for methods that explain a layer.
     public var usesLayer: Bool {
         switch self {
-        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet: return false
+        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet, .rts: return false
         default: return true
         }
     }
@@ -47,6 +48,8 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         public var integratedGradientsSteps = 32
         /// Seed of SmoothGrad's noise.
         public var seed: UInt64 = 0
+        /// The trained masking model of `rts`.
+        public var masker: (any MaskingSaliency)?
         public init() {}
     }
 
@@ -58,6 +61,12 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         let layer = options.layer ?? model.defaultCAMLayer
         let attribution: Tensor
         switch self {
+        case .rts:
+            guard let masker = options.masker else { throw SaliencyError.badOption("rts needs a trained masking model (--masker DIR)") }
+            switch target {
+            case let .logit(c), let .probability(c): return try masker.saliencyMask(x, classIndex: c)
+            case .channel: throw SaliencyError.badOption("rts explains a class, not a channel")
+            }
         case .vanilla: attribution = try GradientMethods.gradient(model, x, target: target)
         case .gradxinput: attribution = try GradientMethods.gradientTimesInput(model, x, target: target)
         case .smoothgrad:

@@ -15,7 +15,7 @@ struct Glimpse: ParsableCommand {
           glimpse layers --json
           glimpse bench
         """,
-        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Gallery.self, Bench.self, Train.self]
+        subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Gallery.self, Bench.self, Train.self, Masker.self]
     )
 
     static func main() {
