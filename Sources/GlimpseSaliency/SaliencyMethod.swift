@@ -7,6 +7,9 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
          deconvnet, guidedGradCAM = "guided-gradcam", cam, gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
          layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original", rts
 
+    /// Every method that needs nothing but the model: all but `rts`, which needs a trained masking model (`Options.masker`).
+    public static var modelOnlyCases: [SaliencyMethod] { allCases.filter { $0 != .rts } }
+
     /// Paper of the method (for `--help`).
     public var paper: String {
         switch self {

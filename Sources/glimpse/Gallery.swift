@@ -74,7 +74,7 @@ struct Gallery: ParsableCommand {
             guard !files.isEmpty else { throw ValidationError("no PNG or JPEG photos in \(photoFolder.path) (run scripts/setup.sh or pass --photos)") }
             var options = SaliencyMethod.Options()
             options.seed = seed
-            let total = files.count * SaliencyMethod.allCases.count
+            let total = files.count * SaliencyMethod.modelOnlyCases.count
             var done = 0
             for file in files {
                 let x = try model.preprocess(ImageCodec.load(contentsOf: photoFolder.appendingPathComponent(file)))
@@ -84,7 +84,7 @@ struct Gallery: ParsableCommand {
                 let stem = (file as NSString).deletingPathExtension
                 let picture = try RGBImage(planar: x.scalars, channels: 3, width: x.shape[3], height: x.shape[2])
                 try ImageCodec.write(picture, to: images.appendingPathComponent("\(stem)_input.png"))
-                for method in SaliencyMethod.allCases {
+                for method in SaliencyMethod.modelOnlyCases {
                     let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls, stem: stem,
                                                  options: options, npyFolder: images, pngFolder: images)
                     records.saliency.append(SaliencyRecord(

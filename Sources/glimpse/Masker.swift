@@ -176,6 +176,12 @@ struct MaskerEvaluate: ParsableCommand {
         let ts = thresholds.split(separator: ",").compactMap { Float($0) }
         var options = SaliencyMethod.Options()
         options.masker = model
+        var whole = 0.0
+        for i in 0..<test.count {
+            let (x, labels) = test.batch([i])
+            whole += try SaliencyMetric.score(classifier: classifier, x: x, map: [], classIndex: labels[0], threshold: 1).score
+        }
+        print(String(format: "%-10@ (box = the whole image): metric %.3f", "baseline", whole / Double(test.count)))
         for method in [SaliencyMethod.rts, .gradcam, .vanilla] {
             var sums = [[Double]](repeating: [0, 0, 0], count: ts.count)
             let started = Date()

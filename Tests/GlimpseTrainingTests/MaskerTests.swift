@@ -101,4 +101,19 @@ import GlimpseTraining
         let resumed = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: b, resume: true).0
         for key in spec.shapes().map(\.0) { #expect(resumed.parameters[key]!.scalars == straight.parameters[key]!.scalars, "\(key)") }
     }
+
+    @Test func saliencyMetricBox() throws {
+        var map = [Float](repeating: 0.1, count: 28 * 28)
+        for y in 3...5 { for x in 10...12 { map[y * 28 + x] = 1 } }
+        #expect(SaliencyMetric.box(map, height: 28, width: 28, threshold: 0.5) == (10, 3, 12, 5))
+        #expect(SaliencyMetric.box(map, height: 28, width: 28, threshold: 0.05) == (0, 0, 27, 27))
+        #expect(SaliencyMetric.box([], height: 28, width: 28, threshold: 0.5) == (0, 0, 27, 27))
+        // A 3×3 box is 9/784 of the image: the area term is floored at 0.05.
+        let (cnn, _) = try Self.setup()
+        var rng = SeededRNG(seed: 1)
+        let x = Tensor.uniform([1, 1, 28, 28], rng: &rng)
+        let r = try SaliencyMetric.score(classifier: cnn, x: x, map: map, classIndex: 3, threshold: 0.5)
+        #expect(abs(r.area - 9.0 / 784) < 1e-12)
+        #expect(abs(r.score - (log(0.05) - log(r.probability))) < 1e-9)
+    }
 }
