@@ -1,6 +1,3 @@
-import Foundation
-import GlimpseModels
-
 /// The settings `glimpse train --dataset fashion-mnist` uses: batch 128, AdamW (weight decay 5e-4), peak learning
 /// rate 3e-3 (SGD: 0.05 with Nesterov momentum 0.9) after a linear warm-up of min(100, steps/10) steps, cosine decay
 /// to 0, horizontal flips (shifts of `maxShift` pixels optional).

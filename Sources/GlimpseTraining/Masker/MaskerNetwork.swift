@@ -28,7 +28,7 @@ enum MaskerNetwork {
         var h = try deep * (act - confidence).sigmoid()
         let meanAct = try act.mean(axes: [1, 2, 3], keepDims: false).reshaped([n, 1])
         let existence = try Tensor.concatenate([meanAct * -0.5, meanAct * 0.5], axis: 1)
-        for (i, w) in spec.decoderWidths.enumerated() {
+        for i in spec.decoderWidths.indices {
             h = try Tensor.conv2d(h, filter: p["up\(i).conv.weight"]!, options: .init(stride: 1, padding: 1))
             h = try batchNorm(h, "up\(i).bn", p, training, &stats).relu()
             h = try h.pixelShuffled()
