@@ -45,7 +45,7 @@ let package = Package(
         .target(name: "GlimpseGallery"),
         .target(name: "GlimpseMetrics", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
-        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels"],
+        .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
                                                 .product(name: "Yams", package: "Yams")],

@@ -6,7 +6,10 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
     case vanilla, gradxinput = "gradient-x-input", smoothgrad, ig = "integrated-gradients", guided = "guided-backprop",
          deconvnet, guidedGradCAM = "guided-gradcam", cam, gradcam, gradcamPlusPlus = "gradcam++", xgradcam, hirescam,
          layercam, eigencam, scorecam, scorecamOriginal = "scorecam-original",
-         ablationcam, abscam, reciprocam, fdcam, shapcam, rise, mask
+         ablationcam, abscam, reciprocam, fdcam, shapcam, rise, mask, rts
+
+    /// Every method that needs nothing but the model: all but `rts`, which needs a trained masking model (`Options.masker`).
+    public static var modelOnlyCases: [SaliencyMethod] { allCases.filter { $0 != .rts } }
 
     /// Paper of the method (for `--help`).
     public var paper: String {
@@ -34,13 +37,14 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         case .shapcam: return "Zheng et al. 2022, Shap-CAM (sampled Shapley values)"
         case .rise: return "Petsiuk et al. 2018, RISE"
         case .mask: return "Fong & Vedaldi 2017, Meaningful Perturbation (MASK)"
+        case .rts: return "Dabkowski & Gal 2017, Real Time Image Saliency (trained masker, --masker DIR)"
         }
     }
 
     /// True for methods that explain a layer.
     public var usesLayer: Bool {
         switch self {
-        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet, .rise, .mask: return false
+        case .vanilla, .gradxinput, .smoothgrad, .ig, .guided, .deconvnet, .rise, .mask, .rts: return false
         default: return true
         }
     }
@@ -61,6 +65,8 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         public var shapPermutations = 64
         /// MASK's optimisation steps.
         public var maskIterations = 300
+        /// The trained masking model of `rts`.
+        public var masker: (any MaskingSaliency)?
         public init() {}
     }
 
@@ -72,6 +78,12 @@ public enum SaliencyMethod: String, CaseIterable, Sendable {
         let layer = options.layer ?? model.defaultCAMLayer
         let attribution: Tensor
         switch self {
+        case .rts:
+            guard let masker = options.masker else { throw SaliencyError.badOption("rts needs a trained masking model (--masker DIR)") }
+            switch target {
+            case let .logit(c), let .probability(c): return try masker.saliencyMask(x, classIndex: c)
+            case .channel: throw SaliencyError.badOption("rts explains a class, not a channel")
+            }
         case .vanilla: attribution = try GradientMethods.gradient(model, x, target: target)
         case .gradxinput: attribution = try GradientMethods.gradientTimesInput(model, x, target: target)
         case .smoothgrad:

@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseCore
 
 /// Update rule and hyper-parameters of an optimiser (PyTorch semantics).
@@ -86,5 +87,3 @@ public struct Optimizer: Sendable {
         }
     }
 }
-
-import Foundation

@@ -1,4 +1,5 @@
 import Foundation
+import GlimpseCore
 import GlimpseFormats
 
 /// Settings of a training run; saved with every checkpoint, and a resume must use the same ones.
@@ -103,5 +104,3 @@ public enum Checkpoint {
         return (state, params, optimizerState)
     }
 }
-
-import GlimpseCore

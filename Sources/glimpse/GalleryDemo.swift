@@ -60,7 +60,7 @@ extension Gallery {
         }
 
         func methodList() throws -> [SaliencyMethod] {
-            guard let methods else { return SaliencyMethod.allCases }
+            guard let methods else { return SaliencyMethod.modelOnlyCases }
             return try methods.split(separator: ",").map { name in
                 guard let m = SaliencyMethod(rawValue: String(name)) else {
                     throw ValidationError("unknown saliency method '\(name)'; known: \(SaliencyMethod.allCases.map(\.rawValue).joined(separator: ", "))")

@@ -16,7 +16,7 @@ struct Glimpse: ParsableCommand {
           glimpse bench
         """,
         subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Attack.self, Experiment.self,
-                      Train.self, Gallery.self, Bench.self, BenchAttacks.self]
+                      Train.self, Masker.self, Gallery.self, Bench.self, BenchAttacks.self]
     )
 
     static func main() {

@@ -5,6 +5,7 @@ import GlimpseFormats
 import GlimpseImage
 import GlimpseModels
 import GlimpseSaliency
+import GlimpseTraining
 
 struct Saliency: ParsableCommand {
     static let configuration = CommandConfiguration(
@@ -51,6 +52,9 @@ struct Saliency: ParsableCommand {
     @Option(name: .long, help: "Integrated Gradients' steps (right Riemann rule; baseline: the image the model normalises to 0).")
     var steps: Int = 32
 
+    @Option(name: .long, help: "Masker folder for --method rts (from glimpse masker train).")
+    var masker: String?
+
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
     var images: [String]
 
@@ -86,13 +90,14 @@ struct Saliency: ParsableCommand {
         options.smoothGradSamples = samples
         options.smoothGradNoise = noise
         options.integratedGradientsSteps = steps
+        options.masker = try masker.map { try MaskingModel.load(from: URL(fileURLWithPath: $0), classifier: model) }
         for path in images {
             let x = try model.preprocess(ImageCodec.load(contentsOf: URL(fileURLWithPath: path)))
             let logits = try model.logits(x)
             let top = logits.scalars.indices.max { logits.scalars[$0] < logits.scalars[$1] } ?? 0
             let cls = target ?? top
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            let picture = try RGBImage(planar: x.scalars, channels: 3, width: x.shape[3], height: x.shape[2])
+            let picture = try RGBImage(planar: x.scalars, channels: x.shape[1], width: x.shape[3], height: x.shape[2])
             for method in methods {
                 let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls,
                                              stem: stem, options: options, npyFolder: npy.map { URL(fileURLWithPath: $0) },

@@ -46,6 +46,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Weight decay.")
     var weightDecay: Float = 5e-4
 
+    @Option(name: .long, help: "Random shifts of up to N pixels (augmentation, besides flips).")
+    var shift: Int = 0
+
     @Option(name: .long, help: "Widths of the three blocks, comma-separated.")
     var widths: String = FashionCNN.defaultWidths.map(String.init).joined(separator: ",")
 
@@ -57,7 +60,7 @@ struct Train: ParsableCommand {
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
         guard FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer) != nil else { throw ValidationError("unknown optimiser '\(optimizer)'; known: adam, adamw, sgd") }
         guard blockWidths.count == 3, blockWidths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--widths needs three positive integers, found '\(widths)'") }
-        guard epochs >= 1, batchSize >= 1, (limit ?? 1) >= 1 else { throw ValidationError("--epochs, --batch-size and --limit must be at least 1") }
+        guard epochs >= 1, batchSize >= 1, shift >= 0, (limit ?? 1) >= 1 else { throw ValidationError("--epochs, --batch-size and --limit must be at least 1, --shift at least 0") }
     }
 
     var blockWidths: [Int] { widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
@@ -68,7 +71,7 @@ struct Train: ParsableCommand {
         let test = try FashionMNIST.load(.test)
         let config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
                                                    optimizer: FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer)!,
-                                                   learningRate: lr, weightDecay: weightDecay)
+                                                   learningRate: lr, weightDecay: weightDecay, maxShift: shift)
         let model = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
         let state = try ClassifierTraining.train(model, on: data, evaluation: test, config: config, folder: URL(fileURLWithPath: out),
                                                  resume: resume) { p in

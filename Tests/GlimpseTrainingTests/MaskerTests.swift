@@ -1,0 +1,119 @@
+import Foundation
+import GlimpseCore
+import GlimpseModels
+import GlimpseSaliency
+import Testing
+import GlimpseTraining
+
+/// The masking model on a small random Fashion-MNIST CNN: shapes, range, the rts saliency entry, save/load,
+/// the gradient with respect to the input, and a resumable training run.
+@Suite struct MaskerTests {
+    static func setup() throws -> (FashionCNN, MaskerSpec) {
+        let cnn = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: [4, 6, 8], seed: 1))
+        var spec = MaskerSpec.fashionMNIST(widths: cnn.widths)
+        spec.decoderWidths = [4]
+        return (cnn, spec)
+    }
+
+    @Test func masksAreInZeroOneAndRTSUsesThem() throws {
+        let (cnn, spec) = try Self.setup()
+        let masker = try MaskingModel(spec: spec, classifier: cnn, parameters: spec.initialParameters(seed: 3))
+        var rng = SeededRNG(seed: 4)
+        let x = Tensor.uniform([3, 1, 28, 28], rng: &rng)
+        let m = try masker.masks(x, classes: [0, 5, 9])
+        #expect(m.shape == [3, 1, 28, 28] && m.scalars.allSatisfy { (0...1).contains($0) })
+        // Different classes select different masks.
+        let a = try masker.masks(x, classes: [0, 0, 0]).scalars, b = try masker.masks(x, classes: [7, 7, 7]).scalars
+        #expect(a != b)
+        var options = SaliencyMethod.Options()
+        options.masker = masker
+        let one = try x.sliced(axis: 0, 1..<2)
+        let map = try SaliencyMethod.rts.map(model: cnn, one, target: .logit(5), options: options)
+        // Same mask as in the batch (up to the summation order of batched convolutions).
+        #expect(map.shape == [28, 28] && zip(map.scalars, m.scalars[784..<1568]).allSatisfy { abs($0 - $1) < 1e-5 })
+        #expect(throws: SaliencyError.self) { try SaliencyMethod.rts.map(model: cnn, one, target: .logit(5)) }
+        #expect(throws: SaliencyError.self) { try masker.saliencyMask(one, classIndex: 10) }
+        // Round trip through the folder format.
+        let folder = try Support.temporaryFolder("masker")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try masker.save(to: folder)
+        let loaded = try MaskingModel.load(from: folder, classifier: cnn)
+        #expect(try loaded.masks(x, classes: [0, 5, 9]).scalars == m.scalars)
+        let lite = MaskerSpec.efficientNetLite0
+        #expect(throws: TrainingError.self) { try MaskingModel(spec: lite, classifier: cnn, parameters: [:]) }
+    }
+
+    @Test func pixelShuffleFollowsPyTorch() throws {
+        // [1, 8, 1, 2] → [1, 2, 2, 4]: out[c, i, 2w + j] = in[4c + 2i + j, 0, w].
+        let x = try Tensor((0..<16).map(Float.init), shape: [1, 8, 1, 2])
+        let y = try x.pixelShuffled()
+        #expect(y.shape == [1, 2, 2, 4])
+        for c in 0..<2 { for i in 0..<2 { for w in 0..<2 { for j in 0..<2 {
+            #expect(y[0, c, i, 2 * w + j] == x[0, 4 * c + 2 * i + j, 0, w])
+        } } } }
+        #expect(throws: TrainingError.self) { try Tensor(zeros: [1, 3, 2, 2]).pixelShuffled() }
+        // Gradient: a permutation, so the gradient of Σ y·R is R permuted back.
+        var rng = SeededRNG(seed: 2)
+        let r = Tensor.normal([1, 2, 2, 4], rng: &rng)
+        let tracked = x.requiringGradient()
+        let g = try gradient(of: (tracked.pixelShuffled() * r).sum(), wrt: [tracked])[0]
+        for c in 0..<2 { for i in 0..<2 { for w in 0..<2 { for j in 0..<2 {
+            #expect(g[0, 4 * c + 2 * i + j, 0, w] == r[0, c, i, 2 * w + j])
+        } } } }
+    }
+
+    @Test func gradientWithRespectToTheInput() throws {
+        let (cnn, spec) = try Self.setup()
+        let masker = try MaskingModel(spec: spec, classifier: cnn, parameters: spec.initialParameters(seed: 3))
+        var rng = SeededRNG(seed: 5)
+        let x = Tensor.uniform([1, 1, 28, 28], rng: &rng)
+        let weights = Tensor.normal([1, 1, 28, 28], rng: &rng)
+        func objective(_ input: Tensor) throws -> Tensor { try (masker.masks(input, classes: [2]) * weights).sum() }
+        let tracked = x.requiringGradient()
+        let g = try gradient(of: objective(tracked), wrt: [tracked])[0]
+        #expect(g.scalars.contains { $0 != 0 })
+        // Central differences at the pixels with the largest gradients (ReLU/max kinks are avoided by a small step).
+        let order = g.scalars.indices.sorted { abs(g.scalars[$0]) > abs(g.scalars[$1]) }.prefix(6)
+        for i in order {
+            let eps: Float = 1e-3
+            var plus = x, minus = x
+            plus.withUnsafeMutableBufferPointer { $0[i] += eps }
+            minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
+            let numeric = (Double(try objective(plus).scalar) - Double(try objective(minus).scalar)) / Double(2 * eps)
+            #expect(abs(numeric - Double(g.scalars[i])) <= 2e-3 + 5e-2 * abs(numeric), "pixel \(i): analytic \(g.scalars[i]), numeric \(numeric)")
+        }
+    }
+
+    @Test func trainingResumesExactlyAndReducesTheObjective() throws {
+        let (cnn, spec) = try Self.setup()
+        var rng = SeededRNG(seed: 8)
+        let labels = (0..<64).map { _ in Int(rng.next() % 10) }
+        let data = try LabeledImages(pixels: (0..<(64 * 784)).map { _ in rng.nextUniform() }, labels: labels, channels: 1,
+                                     height: 28, width: 28, classCount: 10)
+        let settings = MaskerTraining.Settings(phase1Epochs: 2, phase2Epochs: 3, batchSize: 16, seed: 1, augmentation: Augmentation(flip: true))
+        let a = try Support.temporaryFolder("masker-a"), b = try Support.temporaryFolder("masker-b")
+        defer { for f in [a, b] { try? FileManager.default.removeItem(at: f) } }
+        let (straight, states) = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: a)
+        #expect(states.map(\.step) == [8, 12])
+        #expect(states[1].history.last!.loss < states[1].history.first!.loss)
+        // Interrupted in phase 2 after step 7, then resumed: the same masker.
+        _ = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: b, stopAfterPhase2Step: 7)
+        let resumed = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: b, resume: true).0
+        for key in spec.shapes().map(\.0) { #expect(resumed.parameters[key]!.scalars == straight.parameters[key]!.scalars, "\(key)") }
+    }
+
+    @Test func saliencyMetricBox() throws {
+        var map = [Float](repeating: 0.1, count: 28 * 28)
+        for y in 3...5 { for x in 10...12 { map[y * 28 + x] = 1 } }
+        #expect(SaliencyMetric.box(map, height: 28, width: 28, threshold: 0.5) == (10, 3, 12, 5))
+        #expect(SaliencyMetric.box(map, height: 28, width: 28, threshold: 0.05) == (0, 0, 27, 27))
+        #expect(SaliencyMetric.box([], height: 28, width: 28, threshold: 0.5) == (0, 0, 27, 27))
+        // A 3×3 box is 9/784 of the image: the area term is floored at 0.05.
+        let (cnn, _) = try Self.setup()
+        var rng = SeededRNG(seed: 1)
+        let x = Tensor.uniform([1, 1, 28, 28], rng: &rng)
+        let r = try SaliencyMetric.score(classifier: cnn, x: x, map: map, classIndex: 3, threshold: 0.5)
+        #expect(abs(r.area - 9.0 / 784) < 1e-12)
+        #expect(abs(r.score - (log(0.05) - log(r.probability))) < 1e-9)
+    }
+}
