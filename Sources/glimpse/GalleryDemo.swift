@@ -14,11 +14,11 @@ extension Gallery {
         static let configuration = CommandConfiguration(
             abstract: "Compute a gallery for the default model and the sample photos, then build the site.",
             discussion: """
-            Four stages, each with a progress bar: (1) channel visualizations of several layers (Fourier
+            Five stages, each with a progress bar: (1) channel visualizations of several layers (Fourier
             parameterization, Lucid transforms, Adam); (2) every saliency method on each photo with its deletion and
-            insertion curves (RISE protocol); (3) an AdvEdge attack (quick preset) against Grad-CAM on the first
-            photos, with clean and adversarial maps; (4) the site: index, layers, saliency, attacks and experiments
-            pages from records.json. Open <out>/index.html in a browser (no server needed).
+            insertion curves (RISE protocol); (3) the class-agnostic view of one layer (the photos' features, two
+            clusters); (4) an AdvEdge attack (quick preset) against Grad-CAM on the first photos, with clean and
+            adversarial maps; (5) the site: index, layers, saliency, attacks and experiments pages from records.json. Open <out>/index.html in a browser (no server needed).
             """
         )
 
@@ -47,6 +47,9 @@ extension Gallery {
 
         @Option(name: .long, help: "Photos attacked with AdvEdge against Grad-CAM (the first N; 0: none).")
         var attackPhotos: Int = 1
+
+        @Option(name: .long, help: "Layer of the class-agnostic view of the photos (Mind's Eye dual objective, 2 clusters); empty: none.")
+        var classAgnosticLayer: String? = "_blocks.12"
 
         @Option(name: .long, help: "Seed of the visualizations, the sampled saliency methods and the attack.")
         var seed: UInt64 = 0
@@ -95,6 +98,10 @@ extension Gallery {
                 }
             }
             records.saliency = try saliency(model: model, files: files, photoFolder: photoFolder, images: images, command: command)
+            if let layer = classAgnosticLayer {
+                records.visualizations += try classAgnostic(model: model, layer: layer, photoFolder: photoFolder, images: images,
+                                                            command: command)
+            }
             records.attacks = try attacks(model: model, files: Array(files.prefix(attackPhotos)), photoFolder: photoFolder,
                                           images: images, command: command)
             let index = try SiteBuilder.build(records, into: folder, assets: assets)
@@ -142,6 +149,27 @@ extension Gallery {
             Progress.update("saliency", step: done, of: total)
             Progress.finish()
             return out
+        }
+
+        /// The class-agnostic view: the photos' features at `layer`, clustered in two, each cluster synthesised
+        /// (starting from its weighted mean image), shown next to the photos it came from.
+        func classAgnostic(model: any Classifier, layer: String, photoFolder: URL, images: URL, command: String) throws -> [VisualizationRecord] {
+            guard !layer.isEmpty else { return [] }
+            guard model.layerPaths.contains(layer) else { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
+            let folder = images.appendingPathComponent("class-agnostic")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            let options = try ClassAgnosticOptions.parse(["--class-agnostic", "--images", photoFolder.path, "--targets", "clusters:2",
+                                                          "--start", "images"])
+            let render = try RenderOptions.parse(["--steps", "\(steps)", "--size", "160", "--seed", "\(seed)"])
+            let doc = try options.run(model: model, layer: layer, render: render, folder: folder)
+            let runs = doc["runs"] as? [[String: Any]] ?? []
+            return runs.enumerated().map { i, run in
+                let members = (run["members"] as? [[String: Any]] ?? []).compactMap { $0["file"] as? String }
+                return VisualizationRecord(
+                    model: model.name, layer: layer, channel: i, image: "images/class-agnostic/\(run["image"] as? String ?? "")",
+                    finalObjective: run["finalObjective"] as? Double ?? .nan, steps: steps, seed: seed, command: command,
+                    objective: "class-agnostic", sources: members.map { "images/\(($0 as NSString).deletingPathExtension)_input.png" })
+            }
         }
 
         /// AdvEdge (quick preset) against Grad-CAM: the pictures and metrics of the attacks page.

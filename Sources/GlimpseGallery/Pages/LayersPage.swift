@@ -21,7 +21,7 @@ enum LayersPage {
                 }.joined() + "</div>"
             }
             for v in others {
-                html += "<h3>\(HTML.escape(v.objective ?? "")) view, channel \(v.channel)</h3><div class=\"row\">"
+                html += "<h3>\(HTML.escape(v.objective ?? "")) view, target \(v.channel)</h3><div class=\"row\">"
                 html += HTML.figure(v.image, "\(HTML.escape(v.objective ?? ""))<br>objective \(String(format: "%.3f", v.finalObjective))",
                                     alt: "\(v.layer) \(v.objective ?? "") visualization")
                 html += (v.sources ?? []).map { HTML.figure($0, "source image", alt: "source image") }.joined()
