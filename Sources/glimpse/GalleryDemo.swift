@@ -48,7 +48,7 @@ extension Gallery {
         @Option(name: .long, help: "Photos attacked with AdvEdge against Grad-CAM (the first N; 0: none).")
         var attackPhotos: Int = 1
 
-        @Option(name: .long, help: "Layer of the class-agnostic view of the photos (Mind's Eye dual objective, 2 clusters); empty: none.")
+        @Option(name: .long, help: "Layer of the class-agnostic view of the photos (Mind's Eye dual objective, 2 clusters of the photos); empty: none.")
         var classAgnosticLayer: String? = "_blocks.12"
 
         @Option(name: .long, help: "Seed of the visualizations, the sampled saliency methods and the attack.")
@@ -99,8 +99,8 @@ extension Gallery {
             }
             records.saliency = try saliency(model: model, files: files, photoFolder: photoFolder, images: images, command: command)
             if let layer = classAgnosticLayer {
-                records.visualizations += try classAgnostic(model: model, layer: layer, photoFolder: photoFolder, images: images,
-                                                            command: command)
+                records.visualizations += try classAgnostic(model: model, layer: layer, photoFolder: photoFolder, photoCount: files.count,
+                                                            images: images, command: command)
             }
             records.attacks = try attacks(model: model, files: Array(files.prefix(attackPhotos)), photoFolder: photoFolder,
                                           images: images, command: command)
@@ -153,12 +153,13 @@ extension Gallery {
 
         /// The class-agnostic view: the photos' features at `layer`, clustered in two, each cluster synthesised
         /// (starting from its weighted mean image), shown next to the photos it came from.
-        func classAgnostic(model: any Classifier, layer: String, photoFolder: URL, images: URL, command: String) throws -> [VisualizationRecord] {
+        func classAgnostic(model: any Classifier, layer: String, photoFolder: URL, photoCount: Int, images: URL,
+                           command: String) throws -> [VisualizationRecord] {
             guard !layer.isEmpty else { return [] }
             guard model.layerPaths.contains(layer) else { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
             let folder = images.appendingPathComponent("class-agnostic")
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            let options = try ClassAgnosticOptions.parse(["--class-agnostic", "--images", photoFolder.path, "--targets", "clusters:2",
+            let options = try ClassAgnosticOptions.parse(["--class-agnostic", "--images", photoFolder.path, "--targets", photoCount >= 2 ? "clusters:2" : "mean",
                                                           "--start", "images"])
             let render = try RenderOptions.parse(["--steps", "\(steps)", "--size", "160", "--seed", "\(seed)"])
             let doc = try options.run(model: model, layer: layer, render: render, folder: folder)
