@@ -1,7 +1,9 @@
 import Foundation
+import GlimpseAttacks
 import GlimpseCore
 import GlimpseDefenses
 import GlimpseImage
+import GlimpseMetrics
 import GlimpseModels
 import GlimpseSaliency
 import GlimpseVis
@@ -44,6 +46,19 @@ enum GuideExamples {
                                             parameterization: FourierImage(batch: 1, height: 128, width: 128), seed: 1)
         print(rendering.history.last!, rendering.images.shape)   // objective after 32 steps, [1, 3, 128, 128]
         // guide: end
+
+        // guide: begin
+        let pgd = PGDLinf(eps: 8 / 255, alpha: 2 / 255, steps: 10, goal: .untargeted, seed: 0)
+        let attacked = try pgd.attack(model, images: x, labels: [best])
+        print(attacked.success, Prediction.argmax(attacked.finalLogits))   // [true] and the new class
+        // guide: end
+
+        // guide: begin
+        let curves = DeletionInsertion(step: 1792)
+        let deletion = try curves.evaluate(.deletion, model: model, x, map: gradCAM, classIndex: 285)
+        print(deletion.auc)   // lower is better: the class vanishes fast when its evidence is removed
+        // guide: end
+        precondition(attacked.success == [true] && deletion.auc >= 0 && deletion.auc <= 1)
 
         // guide: begin
         let detector = try FeatureSqueezingDetector(model: model, squeezers: [.bitDepth(bits: 5), .median(size: 2)])
