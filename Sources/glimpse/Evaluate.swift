@@ -17,6 +17,7 @@ struct Evaluate: ParsableCommand {
                                are removed (to the normalisation's centre colour) / inserted into an 11×11 σ=5 blur
           adcc                 Average Drop, Increase in Confidence, Coherency, Complexity, ADCC (Poppi et al. 2021)
           pointing             pointing game, 15 px tolerance (needs --boxes)
+          road                 ROAD (Rong et al. 2022) as pytorch-grad-cam's ROADCombined, percentiles 10…90
           sanity               cascading model-parameter randomization (Adebayo et al. 2018), Spearman ρ with and
                                without |·| and SSIM per stage; EfficientNet-Lite0 only
         Maps are min-max normalised before the metrics. The explained class is each image's top-1 class unless
