@@ -69,7 +69,7 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Shap-CAM's sampled permutations.")
     var shapPermutations: Int = 64
 
-    @Option(name: .long, help: "Sanity check: use every k-th cascading stage only (1: all 18).")
+    @Option(name: .long, help: "Sanity check: re-initialise k stages at a time (1: all 18 stages one by one).")
     var sanityStride: Int = 1
 
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
@@ -113,8 +113,7 @@ struct Evaluate: ParsableCommand {
         evaluator.deletionInsertion = DeletionInsertion(step: step)
         evaluator.stateDict = stateDict
         evaluator.seed = seed
-        evaluator.sanityStages = SanityCheck.efficientNetLite0Stages.enumerated()
-            .filter { $0.offset % sanityStride == 0 || $0.offset == SanityCheck.efficientNetLite0Stages.count - 1 }.map(\.element)
+        evaluator.sanityStages = SanityCheck.grouped(SanityCheck.efficientNetLite0Stages, by: sanityStride)
 
         var records = try json.map { try Self.loadRecords($0) } ?? []
         let total = images.count * specs.count

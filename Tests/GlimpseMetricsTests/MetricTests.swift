@@ -115,6 +115,14 @@ struct MetricTests {
         #expect(gradient.map(\.stage) == ["fc", "conv2", "conv1"])
         #expect(constant.allSatisfy { abs($0.spearman - 1) <= 1e-9 && abs($0.ssim - 1) <= 1e-9 })
         #expect(gradient.last!.spearmanAbs < 0.5, "fully randomized: \(gradient.last!)")
+        // Independent randomization: the first stage is the cascade's first stage; later ones start from the trained model.
+        let independent = try SanityCheck(seed: 2, cascading: false).run(stateDict: dict, stages: stages, build: build) { model in
+            try SaliencyMethod.vanilla.map(model: model, input, target: .logit(3))
+        }
+        #expect(independent[0] == gradient[0] && independent[2] != gradient[2])
+        let grouped = SanityCheck.grouped(SanityCheck.efficientNetLite0Stages, by: 4)
+        #expect(grouped.map(\.name) == ["_blocks.14", "_blocks.10", "_blocks.6", "_blocks.2", "_conv_stem"])
+        #expect(grouped.flatMap(\.prefixes) == SanityCheck.efficientNetLite0Stages.flatMap(\.prefixes))
         // Same seed, same result; the batch-norm statistics are not weights and stay.
         var rng = SeededRNG(seed: 1)
         let r = try SanityCheck.randomized(dict, prefixes: ["conv1.", "bn1."], rng: &rng)
