@@ -35,7 +35,7 @@ public struct SanityCheck {
         self.cascading = cascading
     }
 
-    /// EfficientNet-Lite0's stages from the top: `_fc`, the head convolution, blocks 15…0, the stem (18 stages).
+    /// EfficientNet-Lite0's stages from the top: `_fc`, the head convolution, blocks 15…0, the stem (19 stages).
     public static let efficientNetLite0Stages: [Stage] =
         [Stage(name: "_fc", prefixes: ["_fc."]), Stage(name: "_conv_head", prefixes: ["_conv_head.", "_bn1."])]
         + (0..<16).reversed().map { Stage(name: "_blocks.\($0)", prefixes: ["_blocks.\($0)."]) }

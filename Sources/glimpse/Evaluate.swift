@@ -69,7 +69,7 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Shap-CAM's sampled permutations.")
     var shapPermutations: Int = 64
 
-    @Option(name: .long, help: "Sanity check: re-initialise k stages at a time (1: all 18 stages one by one).")
+    @Option(name: .long, help: "Sanity check: re-initialise k stages at a time (1: all 19 stages one by one).")
     var sanityStride: Int = 1
 
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))

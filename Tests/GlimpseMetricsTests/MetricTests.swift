@@ -120,6 +120,7 @@ struct MetricTests {
             try SaliencyMethod.vanilla.map(model: model, input, target: .logit(3))
         }
         #expect(independent[0] == gradient[0] && independent[2] != gradient[2])
+        #expect(SanityCheck.efficientNetLite0Stages.count == 19)
         let grouped = SanityCheck.grouped(SanityCheck.efficientNetLite0Stages, by: 4)
         #expect(grouped.map(\.name) == ["_blocks.14", "_blocks.10", "_blocks.6", "_blocks.2", "_conv_stem"])
         #expect(grouped.flatMap(\.prefixes) == SanityCheck.efficientNetLite0Stages.flatMap(\.prefixes))
