@@ -60,14 +60,7 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Seed of every random choice (SmoothGrad, RISE, Shap-CAM, MASK, randomization).")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "RISE's number of masks.")
-    var riseMasks: Int = 4000
-
-    @Option(name: .long, help: "MASK's optimisation steps.")
-    var maskIterations: Int = 300
-
-    @Option(name: .long, help: "Shap-CAM's sampled permutations.")
-    var shapPermutations: Int = 64
+    @OptionGroup var perturbation: PerturbationOptions
 
     @Option(name: .long, help: "Sanity check: re-initialise k stages at a time (1: all 19 stages one by one).")
     var sanityStride: Int = 1
@@ -77,9 +70,7 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        guard step >= 1, riseMasks >= 1, maskIterations >= 1, shapPermutations >= 1, sanityStride >= 1 else {
-            throw ValidationError("--step, --rise-masks, --mask-iterations, --shap-permutations and --sanity-stride must be at least 1")
-        }
+        guard step >= 1, sanityStride >= 1 else { throw ValidationError("--step and --sanity-stride must be at least 1") }
     }
 
     func run() throws {
@@ -106,9 +97,7 @@ struct Evaluate: ParsableCommand {
         var options = SaliencyMethod.Options()
         options.layer = layer
         options.seed = seed
-        options.riseMasks = riseMasks
-        options.maskIterations = maskIterations
-        options.shapPermutations = shapPermutations
+        perturbation.apply(to: &options)
         var evaluator = Evaluator(model: model, metrics: metrics, options: options)
         evaluator.deletionInsertion = DeletionInsertion(step: step)
         evaluator.stateDict = stateDict

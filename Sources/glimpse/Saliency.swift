@@ -51,14 +51,7 @@ struct Saliency: ParsableCommand {
     @Option(name: .long, help: "Integrated Gradients' steps (right Riemann rule; baseline: the image the model normalises to 0).")
     var steps: Int = 32
 
-    @Option(name: .long, help: "RISE's number of masks.")
-    var riseMasks: Int = 4000
-
-    @Option(name: .long, help: "MASK's optimisation steps.")
-    var maskIterations: Int = 300
-
-    @Option(name: .long, help: "Shap-CAM's sampled permutations.")
-    var shapPermutations: Int = 64
+    @OptionGroup var perturbation: PerturbationOptions
 
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
     var images: [String]
@@ -66,9 +59,6 @@ struct Saliency: ParsableCommand {
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
         guard samples >= 1, steps >= 1, noise >= 0 else { throw ValidationError("--samples and --steps must be at least 1, --noise at least 0") }
-        guard riseMasks >= 1, maskIterations >= 1, shapPermutations >= 1 else {
-            throw ValidationError("--rise-masks, --mask-iterations and --shap-permutations must be at least 1")
-        }
     }
 
     /// The methods of --method; an unknown name is a one-line error.
@@ -98,9 +88,7 @@ struct Saliency: ParsableCommand {
         options.smoothGradSamples = samples
         options.smoothGradNoise = noise
         options.integratedGradientsSteps = steps
-        options.riseMasks = riseMasks
-        options.maskIterations = maskIterations
-        options.shapPermutations = shapPermutations
+        perturbation.apply(to: &options)
         for path in images {
             let x = try model.preprocess(ImageCodec.load(contentsOf: URL(fileURLWithPath: path)))
             let logits = try model.logits(x)
