@@ -26,3 +26,17 @@ values = {
 }
 json.dump(values, open(os.path.join(out, "statistics.json"), "w"), indent=1)
 print(values)
+
+# ROAD's noisy linear imputer (pytorch-grad-cam, noise 0) on a small image with a removed region touching the border.
+from pytorch_grad_cam.metrics.road import NoisyLinearImputer
+import torch
+img = rng.random((3, 12, 14)).astype(np.float32)
+keep = np.ones((12, 14), dtype=np.float32)
+keep[3:8, 4:9] = 0
+keep[0:3, 11:14] = 0
+keep[10, 2] = 0
+imputed = NoisyLinearImputer(noise=0.0)(torch.from_numpy(img), torch.from_numpy(keep)).numpy()
+np.save(os.path.join(out, "road_image_3x12x14.npy"), img)
+np.save(os.path.join(out, "road_keep_12x14.npy"), keep)
+np.save(os.path.join(out, "road_imputed_3x12x14.npy"), imputed.astype(np.float32))
+print("ROAD imputation fixture written")

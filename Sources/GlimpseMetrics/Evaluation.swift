@@ -6,7 +6,7 @@ import GlimpseSaliency
 
 /// The metrics `glimpse evaluate` can compute.
 public enum Metric: String, CaseIterable, Sendable, Codable {
-    case deletion, insertion, adcc, pointing, sanity
+    case deletion, insertion, adcc, pointing, road, sanity
 }
 
 /// Every metric of one method on one image.
@@ -21,6 +21,8 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     public var confidence: ConfidenceScores?
     public var adcc: Double?
     public var pointingHit: Bool?
+    /// ROAD's (LeRF − MoRF) / 2 averaged over the percentiles 10…90.
+    public var road: Double?
     public var sanity: [SanityCheck.Result]?
 }
 
@@ -72,6 +74,10 @@ public struct Evaluator {
             let region = PointingGame.region(boxes: boxes, height: x.shape[2], width: x.shape[3])
             record.pointingHit = try PointingGame.hit(map: map, region: region)
         }
+        if metrics.contains(.road) {
+            record.road = try ROAD(seed: seed).combined(model: model, x, map: normalized, classIndex: c)
+            progress?("road")
+        }
         if metrics.contains(.sanity) {
             guard let stateDict else { throw MetricError.badInput("the sanity check needs the model's state dict") }
             let name = model.name
@@ -93,8 +99,8 @@ public enum EvaluationTable {
         func mean(_ values: [Double]) -> String {
             values.isEmpty ? "–" : String(format: "%.4f", values.reduce(0, +) / Double(values.count))
         }
-        var lines = ["| method | images | ms per map | deletion ↓ | insertion ↑ | avg drop ↓ | increase ↑ | coherency ↑ | complexity ↓ | ADCC ↑ | pointing ↑ | sanity ρ(|·|) last stage ↓ |",
-                     "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+        var lines = ["| method | images | ms per map | deletion ↓ | insertion ↑ | avg drop ↓ | increase ↑ | coherency ↑ | complexity ↓ | ADCC ↑ | pointing ↑ | ROAD ↑ | sanity ρ(|·|) last stage ↓ |",
+                     "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for m in methods {
             let rs = records.filter { $0.method == m }
             let cells = [
@@ -102,7 +108,7 @@ public enum EvaluationTable {
                 mean(rs.compactMap(\.deletion)), mean(rs.compactMap(\.insertion)),
                 mean(rs.compactMap { $0.confidence?.drop }), mean(rs.compactMap { $0.confidence?.increase }),
                 mean(rs.compactMap { $0.confidence?.coherency }), mean(rs.compactMap { $0.confidence?.complexity }),
-                mean(rs.compactMap(\.adcc)), mean(rs.compactMap { $0.pointingHit.map { $0 ? 1 : 0 } }),
+                mean(rs.compactMap(\.adcc)), mean(rs.compactMap { $0.pointingHit.map { $0 ? 1 : 0 } }), mean(rs.compactMap(\.road)),
                 mean(rs.compactMap { $0.sanity?.last?.spearmanAbs }),
             ]
             lines.append("| \(m) | " + cells.joined(separator: " | ") + " |")

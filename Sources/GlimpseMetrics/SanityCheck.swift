@@ -35,11 +35,20 @@ public struct SanityCheck {
         self.cascading = cascading
     }
 
-    /// EfficientNet-Lite0's stages from the top: `_fc`, the head convolution, blocks 15…0, the stem (18 stages).
+    /// EfficientNet-Lite0's stages from the top: `_fc`, the head convolution, blocks 15…0, the stem (19 stages).
     public static let efficientNetLite0Stages: [Stage] =
         [Stage(name: "_fc", prefixes: ["_fc."]), Stage(name: "_conv_head", prefixes: ["_conv_head.", "_bn1."])]
         + (0..<16).reversed().map { Stage(name: "_blocks.\($0)", prefixes: ["_blocks.\($0)."]) }
         + [Stage(name: "_conv_stem", prefixes: ["_conv_stem.", "_bn0."])]
+
+    /// Consecutive stages merged `size` at a time (named after the last of each group), so that a shorter
+    /// cascade still re-initialises every layer.
+    public static func grouped(_ stages: [Stage], by size: Int) -> [Stage] {
+        stride(from: 0, to: stages.count, by: max(size, 1)).map { start in
+            let group = stages[start..<min(start + max(size, 1), stages.count)]
+            return Stage(name: group.last!.name, prefixes: group.flatMap(\.prefixes))
+        }
+    }
 
     /// Runs the stages: `build` makes a model from a state dict, `explain(model)` returns its map [H, W].
     /// `progress(stage index)` is called after each stage.

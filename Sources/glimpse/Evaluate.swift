@@ -17,6 +17,7 @@ struct Evaluate: ParsableCommand {
                                are removed (to the normalisation's centre colour) / inserted into an 11×11 σ=5 blur
           adcc                 Average Drop, Increase in Confidence, Coherency, Complexity, ADCC (Poppi et al. 2021)
           pointing             pointing game, 15 px tolerance (needs --boxes)
+          road                 ROAD (Rong et al. 2022) as pytorch-grad-cam's ROADCombined, percentiles 10…90
           sanity               cascading model-parameter randomization (Adebayo et al. 2018), Spearman ρ with and
                                without |·| and SSIM per stage; EfficientNet-Lite0 only
         Maps are min-max normalised before the metrics. The explained class is each image's top-1 class unless
@@ -59,16 +60,9 @@ struct Evaluate: ParsableCommand {
     @Option(name: .long, help: "Seed of every random choice (SmoothGrad, RISE, Shap-CAM, MASK, randomization).")
     var seed: UInt64 = 0
 
-    @Option(name: .long, help: "RISE's number of masks.")
-    var riseMasks: Int = 4000
+    @OptionGroup var perturbation: PerturbationOptions
 
-    @Option(name: .long, help: "MASK's optimisation steps.")
-    var maskIterations: Int = 300
-
-    @Option(name: .long, help: "Shap-CAM's sampled permutations.")
-    var shapPermutations: Int = 64
-
-    @Option(name: .long, help: "Sanity check: use every k-th cascading stage only (1: all 18).")
+    @Option(name: .long, help: "Sanity check: re-initialise k stages at a time (1: all 19 stages one by one).")
     var sanityStride: Int = 1
 
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
@@ -76,9 +70,7 @@ struct Evaluate: ParsableCommand {
 
     func validate() throws {
         guard !images.isEmpty else { throw ValidationError("give at least one image") }
-        guard step >= 1, riseMasks >= 1, maskIterations >= 1, shapPermutations >= 1, sanityStride >= 1 else {
-            throw ValidationError("--step, --rise-masks, --mask-iterations, --shap-permutations and --sanity-stride must be at least 1")
-        }
+        guard step >= 1, sanityStride >= 1 else { throw ValidationError("--step and --sanity-stride must be at least 1") }
     }
 
     func run() throws {
@@ -105,15 +97,12 @@ struct Evaluate: ParsableCommand {
         var options = SaliencyMethod.Options()
         options.layer = layer
         options.seed = seed
-        options.riseMasks = riseMasks
-        options.maskIterations = maskIterations
-        options.shapPermutations = shapPermutations
+        perturbation.apply(to: &options)
         var evaluator = Evaluator(model: model, metrics: metrics, options: options)
         evaluator.deletionInsertion = DeletionInsertion(step: step)
         evaluator.stateDict = stateDict
         evaluator.seed = seed
-        evaluator.sanityStages = SanityCheck.efficientNetLite0Stages.enumerated()
-            .filter { $0.offset % sanityStride == 0 || $0.offset == SanityCheck.efficientNetLite0Stages.count - 1 }.map(\.element)
+        evaluator.sanityStages = SanityCheck.grouped(SanityCheck.efficientNetLite0Stages, by: sanityStride)
 
         var records = try json.map { try Self.loadRecords($0) } ?? []
         let total = images.count * specs.count

@@ -54,6 +54,7 @@ struct Saliency: ParsableCommand {
 
     @Option(name: .long, help: "Masker folder for --method rts (from glimpse masker train).")
     var masker: String?
+    @OptionGroup var perturbation: PerturbationOptions
 
     @Argument(help: ArgumentHelp("Image files.", valueName: "image"))
     var images: [String]
@@ -91,6 +92,7 @@ struct Saliency: ParsableCommand {
         options.smoothGradNoise = noise
         options.integratedGradientsSteps = steps
         options.masker = try masker.map { try MaskingModel.load(from: URL(fileURLWithPath: $0), classifier: model) }
+        perturbation.apply(to: &options)
         for path in images {
             let x = try model.preprocess(ImageCodec.load(contentsOf: URL(fileURLWithPath: path)))
             let logits = try model.logits(x)

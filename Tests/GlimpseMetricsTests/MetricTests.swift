@@ -115,11 +115,52 @@ struct MetricTests {
         #expect(gradient.map(\.stage) == ["fc", "conv2", "conv1"])
         #expect(constant.allSatisfy { abs($0.spearman - 1) <= 1e-9 && abs($0.ssim - 1) <= 1e-9 })
         #expect(gradient.last!.spearmanAbs < 0.5, "fully randomized: \(gradient.last!)")
+        // Independent randomization: the first stage is the cascade's first stage; later ones start from the trained model.
+        let independent = try SanityCheck(seed: 2, cascading: false).run(stateDict: dict, stages: stages, build: build) { model in
+            try SaliencyMethod.vanilla.map(model: model, input, target: .logit(3))
+        }
+        #expect(independent[0] == gradient[0] && independent[2] != gradient[2])
+        #expect(SanityCheck.efficientNetLite0Stages.count == 19)
+        let grouped = SanityCheck.grouped(SanityCheck.efficientNetLite0Stages, by: 4)
+        #expect(grouped.map(\.name) == ["_blocks.14", "_blocks.10", "_blocks.6", "_blocks.2", "_conv_stem"])
+        #expect(grouped.flatMap(\.prefixes) == SanityCheck.efficientNetLite0Stages.flatMap(\.prefixes))
         // Same seed, same result; the batch-norm statistics are not weights and stay.
         var rng = SeededRNG(seed: 1)
         let r = try SanityCheck.randomized(dict, prefixes: ["conv1.", "bn1."], rng: &rng)
         #expect(r["bn1.running_var"] == dict["bn1.running_var"] && r["bn1.weight"] == dict["bn1.weight"])
         #expect(r["conv1.weight"] != dict["conv1.weight"] && r["conv1.bias"] != dict["conv1.bias"] && r["fc.weight"] == dict["fc.weight"])
         #expect(throws: MetricError.self) { try SanityCheck.randomized(dict, prefixes: ["nothing."], rng: &rng) }
+    }
+}
+
+/// ROAD against pytorch-grad-cam's imputer, and on the evidence model.
+struct ROADTests {
+    static let fixtures = Bundle.module.url(forResource: "Fixtures", withExtension: nil)!
+
+    @Test func imputationMatchesPytorchGradCam() throws {
+        func load(_ name: String) throws -> Tensor {
+            let a = try NPY.load(contentsOf: Self.fixtures.appendingPathComponent(name))
+            return try Tensor(a.values, shape: a.shape)
+        }
+        let image = try load("road_image_3x12x14.npy").reshaped([1, 3, 12, 14])
+        let keep = try load("road_keep_12x14.npy").scalars.map { $0 > 0.5 }
+        var rng = SeededRNG(seed: 0)
+        let imputed = try ROAD(noise: 0).impute(image, keep: keep, rng: &rng)
+        let reference = try load("road_imputed_3x12x14.npy").reshaped([1, 3, 12, 14])
+        #expect(maxAbs(imputed, reference) <= 1e-5)
+        #expect(throws: MetricError.self) { try ROAD().impute(image, keep: [Bool](repeating: false, count: 168), rng: &rng) }
+        #expect(ROAD.percentile([1, 2, 3, 4], 50) == 2.5)
+    }
+
+    @Test func roadPrefersThePerfectMap() throws {
+        let model = EvidenceModel(rows: 8..<16, columns: 16..<24)
+        let x = try model.image()
+        let road = ROAD(seed: 4)
+        // Binary maps make every percentile 0 or 1; a small ramp orders the pixels inside each part.
+        let ramp = try Tensor((0..<1024).map { Float($0) / 1024 * 0.01 }, shape: [32, 32])
+        let good = try road.combined(model: model, x, map: model.regionMap() + ramp, classIndex: 0)
+        let bad = try road.combined(model: model, x, map: model.regionMap(inverted: true) + ramp, classIndex: 0)
+        #expect(good > 0.2 && bad < -0.2, "perfect \(good), inverse \(bad)")
+        #expect(try road.combined(model: model, x, map: model.regionMap() + ramp, classIndex: 0) == good, "seeded")
     }
 }
