@@ -15,10 +15,12 @@ extension Gallery {
             abstract: "Compute a gallery for the default model and the sample photos, then build the site.",
             discussion: """
             Five stages, each with a progress bar: (1) channel visualizations of several layers (Fourier
-            parameterization, Lucid transforms, Adam); (2) every saliency method on each photo with its deletion and
-            insertion curves (RISE protocol); (3) the class-agnostic view of one layer (the photos' features, two
-            clusters); (4) an AdvEdge attack (quick preset) against Grad-CAM on the first photos, with clean and
-            adversarial maps; (5) the site: index, layers, saliency, attacks and experiments pages from records.json. Open <out>/index.html in a browser (no server needed).
+            parameterization, Lucid transforms, Adam); (2) every saliency method on each photo (the costly
+            perturbation methods on the first --heavy-photos) with deletion and insertion curves (RISE protocol);
+            (3) the class-agnostic view of one layer (the photos' features, two clusters); (4) an AdvEdge attack
+            (quick preset) against Grad-CAM on the first photos, with clean and adversarial maps; (5) the site:
+            index, layers, saliency, attacks and experiments pages from records.json. Open <out>/index.html in a
+            browser (no server needed).
             """
         )
 
@@ -42,6 +44,9 @@ extension Gallery {
         @Option(name: .long, help: "Saliency methods, comma-separated (default: all).")
         var methods: String?
 
+        @Option(name: .long, help: "Photos that also get the methods costing hundreds of forward passes per map (Score-CAM, Abs-CAM, RISE, MASK): the first N.")
+        var heavyPhotos: Int = 3
+
         @Option(name: .long, help: "Pixels changed per point of the deletion/insertion curves (0: no curves).")
         var curveStep: Int = 1792
 
@@ -59,6 +64,7 @@ extension Gallery {
             guard (1...10_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 10000") }
             guard curveStep >= 0 else { throw ValidationError("--curve-step must be 0 or positive") }
             guard attackPhotos >= 0 else { throw ValidationError("--attack-photos must be 0 or positive") }
+            guard heavyPhotos >= 0 else { throw ValidationError("--heavy-photos must be 0 or positive") }
             _ = try methodList()
         }
 
@@ -118,16 +124,17 @@ extension Gallery {
             let methods = try methodList()
             let curves = DeletionInsertion(step: max(curveStep, 1), batchSize: 16)
             var out: [SaliencyRecord] = []
-            let total = files.count * methods.count
+            let heavy: Set<SaliencyMethod> = [.scorecam, .scorecamOriginal, .abscam, .rise, .mask]
+            let total = files.indices.reduce(0) { $0 + ($1 < heavyPhotos ? methods.count : methods.filter { !heavy.contains($0) }.count) }
             var done = 0
-            for file in files {
+            for (photoIndex, file) in files.enumerated() {
                 let x = try model.preprocess(ImageCodec.load(contentsOf: photoFolder.appendingPathComponent(file)))
                 let probabilities = try model.logits(x).softmax(axis: 1).scalars
                 let cls = probabilities.indices.max { probabilities[$0] < probabilities[$1] } ?? 0
                 let stem = (file as NSString).deletingPathExtension
                 let picture = try RGBImage(planar: x.scalars, channels: 3, width: x.shape[3], height: x.shape[2])
                 try ImageCodec.write(picture, to: images.appendingPathComponent("\(stem)_input.png"))
-                for method in methods {
+                for method in methods where photoIndex < heavyPhotos || !heavy.contains(method) {
                     Progress.update("saliency", step: done, of: total, "\(stem) \(method.rawValue)")
                     let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls, stem: stem,
                                                  options: options, npyFolder: images, pngFolder: images)
