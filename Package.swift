@@ -63,7 +63,7 @@ let package = Package(
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseModelsTests", dependencies: ["GlimpseModels"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
-        .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse"]),
+        .testTarget(name: "GlimpseCLITests", dependencies: ["glimpse", "GlimpseImage"]),
         .testTarget(name: "GlimpseVisTests", dependencies: ["GlimpseVis"], swiftSettings: numericSettings),
         .testTarget(name: "GlimpseDefensesTests", dependencies: ["GlimpseDefenses", "GlimpseModels", "GlimpseCore"],
                     swiftSettings: numericSettings),

@@ -1,4 +1,5 @@
 import Foundation
+import GlimpseImage
 import Testing
 
 /// Runs the built `glimpse` executable (it sits beside the test bundle) and checks outputs and exit statuses.
@@ -91,6 +92,23 @@ enum CLI {
                 let path = String(target.split(separator: "#").first ?? "")
                 #expect(FileManager.default.fileExists(atPath: out.appendingPathComponent(path).path), "\(page) links to missing \(path)")
             }
+        }
+        // Every page type renders in a real browser: the header bar, text, and (except the empty experiments page) pictures.
+        if Browser.chromium == nil { print("skipped: Chromium not installed (scripts/setup.sh --test installs Debian's chromium)") }
+        let shots = ProcessInfo.processInfo.environment["GLIMPSE_SCREENSHOTS"].map { URL(fileURLWithPath: $0) } ?? dir
+        try FileManager.default.createDirectory(at: shots, withIntermediateDirectories: true)
+        for page in ["index", "layers", "saliency", "attacks", "experiments"] where Browser.chromium != nil {
+            let shot = shots.appendingPathComponent("\(page).png")
+            let status = try Browser.screenshot(out.appendingPathComponent("\(page).html"), to: shot,
+                                                profile: dir.appendingPathComponent(".chromium"))
+            #expect(status == 0, "chromium exit \(status) on \(page)")
+            let image = try ImageCodec.load(contentsOf: shot)
+            #expect(image.width == 1200 && image.height == 900)
+            #expect(image.pixels[3 * (10 * image.width + 600)] < 60, "\(page): no header bar")
+            let (ink, colours) = Browser.inkAndColours(image)
+            print("\(page).html in Chromium: \(String(format: "%.1f", ink * 100)) % ink, \(colours) coarse colours")
+            #expect(ink > 0.05, "\(page): almost blank")
+            if page != "experiments" { #expect(colours > 40, "\(page): pictures not rendered") }
         }
         // The pages can be rebuilt from the records alone.
         let rebuilt = try CLI.run(["gallery", "build", out.appendingPathComponent("records.json").path, "--out", out.path])
