@@ -25,8 +25,9 @@ public struct DefenseEvaluation {
         /// Interpreters the interpreter attacks target ("grad", "cam", "gradcam").
         public var interpreters = ["grad", "cam"]
         /// Weight c of the detector score in the adaptive attack.
-        public var adaptiveC: Float = 10
-        public var squeezers = ["bits:4", "median:2"]
+        public var adaptiveC: Float = 1
+        /// Feature squeezing's squeezers: Xu et al.'s MNIST setting (1-bit depth, 2×2 median).
+        public var squeezers = ["bits:1", "median:2"]
         public var transforms = ["bits:4", "median:2", "jpeg:75", "gaussian:1"]
         public var falsePositiveRate = 0.05
         public var seed: UInt64 = 0
@@ -44,7 +45,7 @@ public struct DefenseEvaluation {
     public func run(calibration: Tensor, attacked: Tensor, labels: [Int],
                     progress: (String) -> Void = { _ in }) throws -> DefenseReport {
         let start = Date()
-        let transforms = try settings.transforms.map(InputTransform.init(parsing:))
+        let transforms = try settings.transforms.map { ($0, try InputTransform(parsing: $0)) }
         let squeezing = try FeatureSqueezingDetector(model: model, squeezers: settings.squeezers.map(InputTransform.init(parsing:)))
         let detectors: [(key: String, detector: any AdversarialDetector)] = [
             ("squeezing", squeezing), ("ensemble", try InterpreterEnsembleDetector(model: model)),
@@ -58,9 +59,9 @@ public struct DefenseEvaluation {
         let (x, y) = try correctlyClassified(attacked, labels)
         let measure = RowMeasure(model: model, detectors: detectors, thresholds: thresholds, transforms: transforms)
 
-        var rows = [try measure.row("clean", "-", eps: 0, clean: x, adversarial: x, labels: y, success: Array(repeating: true, count: y.count))]
+        var rows = [try measure.cleanRow(x, labels: y)]
         let pgd = try self.pgd(eps: settings.eps).attack(model, images: x, labels: y)
-        rows.append(try measure.row("pgd", "-", eps: settings.eps, clean: x, adversarial: pgd.adversarial, labels: y, success: pgd.success))
+        rows.append(try measure.row("pgd", "-", eps: settings.eps, adversarial: pgd.adversarial, labels: y, success: pgd.success))
         progress("pgd done")
         for name in settings.interpreters {
             let interpreter = try AttackSettings.interpreter(named: name)
@@ -69,7 +70,7 @@ public struct DefenseEvaluation {
                 attack.eps = settings.eps
                 attack.seed = settings.seed
                 let r = try attack.attack(model, images: x, labels: y).result
-                rows.append(try measure.row(method.rawValue, name, eps: settings.eps, clean: x, adversarial: r.adversarial,
+                rows.append(try measure.row(method.rawValue, name, eps: settings.eps, adversarial: r.adversarial,
                                             labels: y, success: r.success))
                 progress("\(method.rawValue) on \(name) done")
             }
@@ -77,13 +78,13 @@ public struct DefenseEvaluation {
         let adaptive = try AdaptivePGD(detector: squeezing, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
                                        c: settings.adaptiveC, seed: settings.seed).attack(images: x, labels: y)
         let adaptiveSuccess = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
-        rows.append(try measure.row("adaptive-pgd", "-", eps: settings.eps, clean: x, adversarial: adaptive, labels: y, success: adaptiveSuccess))
+        rows.append(try measure.row("adaptive-pgd", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: adaptiveSuccess))
         progress("adaptive pgd done")
 
         var sweep: [DefenseRow] = []
         for eps in settings.epsSweep {
             let r = try self.pgd(eps: eps).attack(model, images: x, labels: y)
-            sweep.append(try measure.row("pgd", "-", eps: eps, clean: x, adversarial: r.adversarial, labels: y, success: r.success))
+            sweep.append(try measure.row("pgd", "-", eps: eps, adversarial: r.adversarial, labels: y, success: r.success))
             progress("pgd sweep ε = \(eps) done")
         }
         return DefenseReport(settings: settings,
@@ -133,9 +134,17 @@ struct RowMeasure {
     let model: any Classifier
     let detectors: [(key: String, detector: any AdversarialDetector)]
     let thresholds: [DetectionThreshold]
-    let transforms: [InputTransform]
+    /// (name in the settings, transform).
+    let transforms: [(String, InputTransform)]
 
-    func row(_ attack: String, _ interpreter: String, eps: Float, clean: Tensor, adversarial: Tensor, labels: [Int],
+    /// The clean images: no attack succeeds, "detection" is the held-out false-positive rate.
+    func cleanRow(_ x: Tensor, labels: [Int]) throws -> DefenseRow {
+        var r = try row("clean", "-", eps: 0, adversarial: x, labels: labels, success: labels.map { _ in true })
+        r.successRate = 0
+        return r
+    }
+
+    func row(_ attack: String, _ interpreter: String, eps: Float, adversarial: Tensor, labels: [Int],
              success: [Bool]) throws -> DefenseRow {
         let succeeded = success.indices.filter { success[$0] }
         var detection: [String: Double] = [:]
@@ -146,7 +155,7 @@ struct RowMeasure {
             }
         }
         var accuracy = ["none": try accuracyOf(adversarial, labels)]
-        for t in transforms { accuracy[t.description] = try accuracyOf(withoutGradient { try t.apply(adversarial) }, labels) }
+        for (name, t) in transforms { accuracy[name] = try accuracyOf(withoutGradient { try t.apply(adversarial) }, labels) }
         return DefenseRow(attack: attack, interpreter: interpreter, eps: Double(eps), images: labels.count,
                           successRate: Double(succeeded.count) / Double(labels.count), detection: detection, accuracy: accuracy)
     }
