@@ -48,7 +48,11 @@ struct Defend: ParsableCommand {
 
     func validate() throws {
         guard eps.isFinite, eps > 0, eps <= 1 else { throw ValidationError("--eps must be in (0, 1], found \(eps)") }
+        guard adaptiveC.isFinite, adaptiveC >= 0 else { throw ValidationError("--adaptive-c must be at least 0, found \(adaptiveC)") }
+        do { for s in squeezerList { _ = try InputTransform(parsing: s) } } catch { throw ValidationError("--squeezers: \(error)") }
     }
+
+    var squeezerList: [String] { squeezers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
 
     func run() throws {
         let model = try DefenseEvaluation.loadFashionCNN(weights.map { URL(fileURLWithPath: $0) } ?? DefenseEvaluation.cachedFashionCNNWeights)
@@ -57,7 +61,7 @@ struct Defend: ParsableCommand {
         var settings = DefenseEvaluation.Settings()
         settings.eps = eps
         settings.seed = seed
-        settings.squeezers = squeezers.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        settings.squeezers = squeezerList
         settings.adaptiveC = adaptiveC
         if preset == .full { settings.interpreters = ["grad", "cam", "gradcam"] }
         let calibration = test.batch(Array(0..<calibrationCount)).images
