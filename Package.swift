@@ -40,7 +40,7 @@ let package = Package(
                 swiftSettings: numericSettings),
         .target(name: "GlimpseSaliency", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseFormats"],
                 swiftSettings: numericSettings),
-        .target(name: "GlimpseDefenses", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency", "GlimpseAttacks"],
+        .target(name: "GlimpseDefenses", dependencies: ["GlimpseCore", "GlimpseImage", "GlimpseModels", "GlimpseSaliency", "GlimpseAttacks", "GlimpseFormats"],
                 swiftSettings: numericSettings),
         .target(name: "GlimpseGallery"),
         .target(name: "GlimpseMetrics", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseModels", "GlimpseSaliency"],

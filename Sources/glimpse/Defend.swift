@@ -13,7 +13,8 @@ struct Defend: ParsableCommand {
         Calibrates feature squeezing and the interpreter-ensemble check at 5% false-positive rate on clean test images, \
         then reports their true-positive rates on PGD, ADV², AdvEdge and AdvEdge+ (per interpreter) and on an adaptive PGD \
         that also minimises the feature-squeezing score, and the accuracy each input transform recovers. Writes into --out: \
-        defenses.json (every figure), defenses.md (the table) and records.json (a gallery record: \
+        defenses.json (every figure), defenses.md (the table), rows/ (each finished row: run the same command again after \
+        a kill and it resumes) and records.json (a gallery record: \
         glimpse gallery build OUT/records.json --out SITE).
 
         Presets: quick (200 calibration + 100 attacked images, interpreters grad and cam, a few minutes), full (1000 + 500, \
@@ -66,10 +67,10 @@ struct Defend: ParsableCommand {
         if preset == .full { settings.interpreters = ["grad", "cam", "gradcam"] }
         let calibration = test.batch(Array(0..<calibrationCount)).images
         let attacked = test.batch(Array(calibrationCount..<(calibrationCount + attackCount)))
-        let report = try DefenseEvaluation(model: model, settings: settings)
-            .run(calibration: calibration, attacked: attacked.images, labels: attacked.labels) { Progress.line($0) }
-
         let folder = URL(fileURLWithPath: out)
+        let report = try DefenseEvaluation(model: model, settings: settings)
+            .run(calibration: calibration, attacked: attacked.images, labels: attacked.labels,
+                 resumeFolder: folder.appendingPathComponent("rows")) { Progress.line($0) }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseCore
 import GlimpseDefenses
 import Testing
@@ -41,6 +42,33 @@ import Testing
         #expect(recovered > (pgd.accuracy["none"] ?? 1) + 0.1)
         // The sweep: a larger budget succeeds more often.
         #expect(report.sweep.count == 2 && report.sweep[0].successRate < report.sweep[1].successRate)
+    }
+
+    /// A second run with the same settings reuses the stored rows (a planted value comes back); other settings do not.
+    @Test(.enabled(if: Support.trainedModelPresent, Comment(rawValue: Support.skipMessage)))
+    func finishedRowsAreReusedOnResume() throws {
+        var settings = DefenseEvaluation.Settings()
+        (settings.interpreters, settings.epsSweep, settings.transforms) = ([], [0.05], ["median:2"])
+        let calibration = try Support.testImages(start: 0, count: 40).images
+        let (attacked, labels) = try Support.testImages(start: 40, count: 10)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-defend-resume-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        func run(_ s: DefenseEvaluation.Settings) throws -> DefenseReport {
+            try DefenseEvaluation(model: Support.model(), settings: s).run(calibration: calibration, attacked: attacked, labels: labels,
+                                                                          resumeFolder: folder)
+        }
+        let first = try run(settings)
+        let file = folder.appendingPathComponent("pgd.json")
+        var stored = try #require(try JSONSerialization.jsonObject(with: Data(contentsOf: file)) as? [String: Any])
+        var row = try #require(stored["row"] as? [String: Any])
+        row["successRate"] = 0.123
+        stored["row"] = row
+        try JSONSerialization.data(withJSONObject: stored).write(to: file)
+        let resumed = try run(settings)
+        #expect(resumed.rows.first { $0.attack == "pgd" }?.successRate == 0.123)
+        #expect(resumed.sweep == first.sweep)
+        settings.seed = 7
+        #expect(try run(settings).rows.first { $0.attack == "pgd" }?.successRate != 0.123)
     }
 
     @Test(.enabled(if: Support.trainedModelPresent, Comment(rawValue: Support.skipMessage)))

@@ -41,8 +41,9 @@ public struct DefenseEvaluation {
     public init(model: any Classifier, settings: Settings = Settings()) { (self.model, self.settings) = (model, settings) }
 
     /// Runs everything: `calibration` are clean images (with labels) for the thresholds, `attacked` the images to
-    /// attack (those misclassified already are dropped). `progress` receives one line per finished stage.
-    public func run(calibration: Tensor, attacked: Tensor, labels: [Int],
+    /// attack (those misclassified already are dropped). With `resumeFolder`, every finished row is stored there and
+    /// a later run with the same settings and images reuses it. `progress` receives one line per finished stage.
+    public func run(calibration: Tensor, attacked: Tensor, labels: [Int], resumeFolder: URL? = nil,
                     progress: (String) -> Void = { _ in }) throws -> DefenseReport {
         let start = Date()
         let transforms = try settings.transforms.map { ($0, try InputTransform(parsing: $0)) }
@@ -59,32 +60,40 @@ public struct DefenseEvaluation {
         let (x, y) = try correctlyClassified(attacked, labels)
         let measure = RowMeasure(model: model, detectors: detectors, thresholds: thresholds, transforms: transforms)
 
-        var rows = [try measure.cleanRow(x, labels: y)]
-        let pgd = try self.pgd(eps: settings.eps).attack(model, images: x, labels: y)
-        rows.append(try measure.row("pgd", "-", eps: settings.eps, adversarial: pgd.adversarial, labels: y, success: pgd.success))
+        let store = RowStore(folder: resumeFolder, settings: settings, thresholds: thresholds.map(\.value), labels: y)
+        var rows = [try store.row("clean") { try measure.cleanRow(x, labels: y) }]
+        rows.append(try store.row("pgd") {
+            let r = try self.pgd(eps: settings.eps).attack(model, images: x, labels: y)
+            return try measure.row("pgd", "-", eps: settings.eps, adversarial: r.adversarial, labels: y, success: r.success)
+        })
         progress("pgd done")
         for name in settings.interpreters {
             let interpreter = try AttackSettings.interpreter(named: name)
             for method in InterpreterAttackMethod.allCases {
-                var attack = InterpreterAttack.preset(settings.interpreterPreset, method: method, interpreter: interpreter)
-                attack.eps = settings.eps
-                attack.seed = settings.seed
-                let r = try attack.attack(model, images: x, labels: y).result
-                rows.append(try measure.row(method.rawValue, name, eps: settings.eps, adversarial: r.adversarial,
-                                            labels: y, success: r.success))
+                rows.append(try store.row("\(method.rawValue)-\(name)") {
+                    var attack = InterpreterAttack.preset(settings.interpreterPreset, method: method, interpreter: interpreter)
+                    attack.eps = settings.eps
+                    attack.seed = settings.seed
+                    let r = try attack.attack(model, images: x, labels: y).result
+                    return try measure.row(method.rawValue, name, eps: settings.eps, adversarial: r.adversarial, labels: y, success: r.success)
+                })
                 progress("\(method.rawValue) on \(name) done")
             }
         }
-        let adaptive = try AdaptivePGD(detector: squeezing, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
-                                       c: settings.adaptiveC, seed: settings.seed).attack(images: x, labels: y)
-        let adaptiveSuccess = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
-        rows.append(try measure.row("adaptive-pgd", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: adaptiveSuccess))
+        rows.append(try store.row("adaptive-pgd") {
+            let adaptive = try AdaptivePGD(detector: squeezing, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
+                                           c: settings.adaptiveC, seed: settings.seed).attack(images: x, labels: y)
+            let success = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
+            return try measure.row("adaptive-pgd", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
+        })
         progress("adaptive pgd done")
 
         var sweep: [DefenseRow] = []
-        for eps in settings.epsSweep {
-            let r = try self.pgd(eps: eps).attack(model, images: x, labels: y)
-            sweep.append(try measure.row("pgd", "-", eps: eps, adversarial: r.adversarial, labels: y, success: r.success))
+        for (i, eps) in settings.epsSweep.enumerated() {
+            sweep.append(try store.row("sweep-\(i)") {
+                let r = try self.pgd(eps: eps).attack(model, images: x, labels: y)
+                return try measure.row("pgd", "-", eps: eps, adversarial: r.adversarial, labels: y, success: r.success)
+            })
             progress("pgd sweep ε = \(eps) done")
         }
         return DefenseReport(settings: settings,
