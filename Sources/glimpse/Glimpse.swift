@@ -16,7 +16,8 @@ struct Glimpse: ParsableCommand {
           glimpse bench
         """,
         subcommands: [Classify.self, Layers.self, Visualize.self, Saliency.self, Evaluate.self, Attack.self, Experiment.self,
-                      Train.self, Masker.self, Gallery.self, Bench.self, BenchAttacks.self]
+                      Train.self, Masker.self, Gallery.self, Bench.self, BenchAttacks.self,
+                      Defend.self]
     )
 
     static func main() {
