@@ -14,6 +14,7 @@ public enum ClassifierTraining {
         guard data.channels == model.inputChannels, data.classCount <= model.classCount else {
             throw TrainingError.dataset("\(model.name) takes \(model.inputChannels)-channel images and \(model.classCount) classes; the data has \(data.channels) and \(data.classCount)")
         }
+        try config.regularizer?.validate()
         var loop = try TrainingLoop(config: config, exampleCount: data.count, folder: folder, label: "\(model.name) classifier")
         loop.metadata = ["arch": model.name]
         var parameters = model.parameters
@@ -22,9 +23,7 @@ public enum ClassifierTraining {
                                  stopAfterStep: stopAfterStep, step: { indices, rng, tracked in
             let (x, labels) = data.batch(indices)
             let input = try config.augmentation.apply(x, rng: &rng)
-            let (logits, stats) = try model.trainingLogits(input, parameters: tracked)
-            return StepOutput(loss: try logits.crossEntropy(labels: labels), correct: correctCount(logits, labels),
-                              seen: labels.count, statistics: stats)
+            return try (config.regularizer ?? .none).step(model, input, labels: labels, parameters: tracked, rng: &rng)
         }, evaluate: evaluation.map { set in { p in
             model.parameters = p
             return try accuracy(of: model, on: set)

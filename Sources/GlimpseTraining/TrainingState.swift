@@ -14,6 +14,8 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var batchNormMomentum: Float = 0.1
     /// A checkpoint is written every this many steps, and at the end of every epoch.
     public var checkpointEvery: Int = 200
+    /// Training defense or interpretability regularizer added to the cross-entropy (nil: none).
+    public var regularizer: Regularizer? = nil
 
     public init(epochs: Int, batchSize: Int, seed: UInt64, optimizer: OptimizerKind, schedule: LearningRateSchedule,
                 augmentation: Augmentation = .none, checkpointEvery: Int = 200) throws {

@@ -55,6 +55,8 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images (quick runs).")
     var limit: Int?
 
+    @OptionGroup var regularization: TrainRegularizerOptions
+
     func validate() throws {
         guard dataset == "fashion-mnist" else { throw ValidationError("unknown data set '\(dataset)'; known: fashion-mnist") }
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
@@ -69,9 +71,10 @@ struct Train: ParsableCommand {
         let train = try FashionMNIST.load(.train)
         let data = limit.map { train.prefix($0) } ?? train
         let test = try FashionMNIST.load(.test)
-        let config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
+        var config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
                                                    optimizer: FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer)!,
                                                    learningRate: lr, weightDecay: weightDecay, maxShift: shift)
+        config.regularizer = try regularization.make()
         let model = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
         let state = try ClassifierTraining.train(model, on: data, evaluation: test, config: config, folder: URL(fileURLWithPath: out),
                                                  resume: resume) { p in

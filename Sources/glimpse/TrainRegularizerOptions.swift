@@ -1,0 +1,40 @@
+import ArgumentParser
+import GlimpseTraining
+
+/// `glimpse train` options choosing a training defense or interpretability regularizer.
+struct TrainRegularizerOptions: ParsableArguments {
+    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training) or gbp-align (guided-backprop gradient alignment).")
+    var regularizer: String = "none"
+
+    @Option(name: .long, help: "gbp-align: weight λ of 1 − cos(standard, guided input gradient).")
+    var alignWeight: Float = 7.5e-3
+
+    @Option(name: .long, help: "adversarial: L∞ radius ε (pixels in [0, 1]).")
+    var advEps: Float = 0.1
+
+    @Option(name: .long, help: "adversarial: PGD step size α.")
+    var advAlpha: Float = 0.025
+
+    @Option(name: .long, help: "adversarial: PGD steps.")
+    var advSteps: Int = 7
+
+    @Option(name: .long, help: "adversarial: fraction of each batch replaced by PGD examples.")
+    var advFraction: Float = 1
+
+    /// The chosen regularizer (nil for none); a one-line validation error for unknown names or bad values.
+    func make() throws -> Regularizer? {
+        do {
+            switch regularizer {
+            case "none": return nil
+            case "adversarial":
+                return .adversarial(try AdversarialTraining(epsilon: advEps, alpha: advAlpha, steps: advSteps, fraction: advFraction))
+            case "gbp-align": return .gradientAlignment(try GradientAlignment(lambda: alignWeight))
+            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align")
+            }
+        } catch let error as TrainingError {
+            throw ValidationError(error.description)
+        }
+    }
+
+    func validate() throws { _ = try make() }
+}

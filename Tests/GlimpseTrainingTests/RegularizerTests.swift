@@ -1,0 +1,147 @@
+import Foundation
+import GlimpseCore
+import GlimpseModels
+import Testing
+import GlimpseTraining
+
+/// Training defenses and interpretability regularizers: gradients with respect to the weights against finite
+/// differences, seeded reproducible runs that resume exactly.
+@Suite struct RegularizerTests {
+    /// A tiny in-code network on 4×4 grey images: conv 3×3 1→2 (padding 1, bias), ReLU, linear 32→4. Its ReLU
+    /// pre-activations are kept at least 0.02 from 0, so a 1e-3 weight step never crosses a kink.
+    final class TinyNet: TrainableClassifier {
+        let name = "tiny-test-net", inputSize = 4, inputChannels = 1, classCount = 4, minimumInputSize = 4
+        let layerPaths = ["conv", "relu", "fc"], defaultCAMLayer = "relu"
+        var parameters: [String: Tensor]
+        let trainableKeys = ["conv.weight", "conv.bias", "fc.weight", "fc.bias"]
+
+        init(seed: UInt64) {
+            var rng = SeededRNG(seed: seed)
+            parameters = ["conv.weight": Tensor.normal([2, 1, 3, 3], std: 0.7, rng: &rng), "conv.bias": Tensor.normal([2], std: 0.1, rng: &rng),
+                          "fc.weight": Tensor.normal([4, 32], std: 0.5, rng: &rng), "fc.bias": Tensor.normal([4], std: 0.1, rng: &rng)]
+        }
+
+        func preActivation(_ x: Tensor, _ p: [String: Tensor]) throws -> Tensor {
+            try Tensor.conv2d(x, filter: p["conv.weight"]!, bias: p["conv.bias"]!, options: .init(stride: 1, padding: 1))
+        }
+
+        func trainingLogits(_ x: Tensor, parameters p: [String: Tensor]) throws -> (logits: Tensor, statistics: [String: BatchStatistics]) {
+            (try Tensor.linear(preActivation(x, p).relu().flattened(), weight: p["fc.weight"]!, bias: p["fc.bias"]!), [:])
+        }
+
+        func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor { try trainingLogits(x, parameters: parameters).logits }
+        func normalizedInput(_ x: Tensor) throws -> Tensor { x }
+        func imageFromNormalized(_ x: Tensor) throws -> Tensor { x }
+        func parameterCount(of path: String) -> Int { parameters.filter { $0.key.hasPrefix(path + ".") }.values.reduce(0) { $0 + $1.count } }
+        func kind(of path: String) -> String { path }
+    }
+
+    /// The tiny net and a batch of two images whose pre-activations are all at least 0.02 from 0.
+    static func tiny() throws -> (TinyNet, Tensor, [Int]) {
+        var rng = SeededRNG(seed: 5)
+        for seed in UInt64(0)..<200 {
+            let model = TinyNet(seed: seed)
+            let x = Tensor.uniform([2, 1, 4, 4], rng: &rng)
+            if try model.preActivation(x, model.parameters).scalars.allSatisfy({ abs($0) > 0.02 }) { return (model, x, [0, 3]) }
+        }
+        throw TrainingError.invalidSetting("no kink-free tiny net found")
+    }
+
+    /// Central differences (step 1e-3, Double sums) of `loss` against the tracked gradient of `analytic` (default:
+    /// `loss`), over every weight.
+    static func checkWeightGradient(_ model: TinyNet, analytic: (([String: Tensor]) throws -> Tensor)? = nil,
+                                    _ loss: ([String: Tensor]) throws -> Tensor) throws {
+        var tracked = model.parameters
+        for key in model.trainableKeys { tracked[key] = model.parameters[key]!.requiringGradient() }
+        let grads = try gradient(of: analytic.map { try $0(tracked) } ?? loss(tracked), wrt: model.trainableKeys.map { tracked[$0]! })
+        let eps: Float = 1e-3
+        var checked = 0
+        for (k, key) in model.trainableKeys.enumerated() {
+            let n = model.parameters[key]!.count
+            for i in 0..<n {
+                func value(_ delta: Float) throws -> Double {
+                    var p = model.parameters
+                    p[key]!.withUnsafeMutableBufferPointer { $0[i] += delta }
+                    return Double(try loss(p).scalar)
+                }
+                let numeric = (try value(eps) - value(-eps)) / Double(2 * eps)
+                let analytic = Double(grads[k].scalars[i])
+                #expect(abs(analytic - numeric) <= 2e-3 + 2e-2 * abs(numeric), "\(key)[\(i)]: analytic \(analytic) vs numeric \(numeric)")
+                checked += 1
+            }
+        }
+        #expect(checked > 50)
+    }
+
+    @Test func gradientAlignmentWeightGradientMatchesFiniteDifferences() throws {
+        let (model, x, labels) = try Self.tiny()
+        // λ = 1 so that the alignment term is not hidden by the cross-entropy; the guided target is held constant,
+        // as in training (stop-gradient).
+        let alignment = try GradientAlignment(lambda: 1)
+        let target = try GradientAlignment.guidedGradient(model, x, labels: labels, parameters: model.parameters)
+        let ce = { (p: [String: Tensor]) in try model.trainingLogits(x, parameters: p).logits.crossEntropy(labels: labels) }
+        let term = try alignment.loss(model, x, labels: labels, parameters: model.parameters, guidedTarget: target).loss.scalar - ce(model.parameters).scalar
+        #expect(term > 0.01, "the alignment term must be non-trivial for the check to mean something: \(term)")
+        try Self.checkWeightGradient(model) { p in try alignment.loss(model, x, labels: labels, parameters: p, guidedTarget: target).loss }
+    }
+
+    @Test func adversarialWeightGradientIsTheGradientAtTheAttackedBatch() throws {
+        // Danskin: the training gradient is the cross-entropy's gradient at the (constant) adversarial batch.
+        let (model, x, labels) = try Self.tiny()
+        let adversarial = try AdversarialTraining(epsilon: 0.1, alpha: 0.03, steps: 4, fraction: 0.5)
+        var rng = SeededRNG(seed: 9)
+        let mixed = try adversarial.mixedBatch(model, x, labels: labels, parameters: model.parameters, rng: &rng)
+        let cleanLoss = try model.trainingLogits(x, parameters: model.parameters).logits.crossEntropy(labels: labels).scalar
+        let attackedLoss = try model.trainingLogits(mixed, parameters: model.parameters).logits.crossEntropy(labels: labels).scalar
+        #expect(attackedLoss > cleanLoss)
+        let (xs, ms) = (x.scalars, mixed.scalars)
+        let half = xs.count / 2
+        #expect(ms[half...] == xs[half...], "the second half stays clean")
+        #expect(zip(xs, ms).allSatisfy { abs($0 - $1) <= 0.1 + 1e-6 && $1 >= 0 && $1 <= 1 })
+        #expect(zip(xs, ms).contains { $0 != $1 })
+        try Self.checkWeightGradient(model, analytic: { p in
+            var again = SeededRNG(seed: 9)
+            return try Regularizer.adversarial(adversarial).step(model, x, labels: labels, parameters: p, rng: &again).loss
+        }) { p in try model.trainingLogits(mixed, parameters: p).logits.crossEntropy(labels: labels) }
+    }
+
+    @Test func badSettingsAreTypedErrors() {
+        #expect(throws: TrainingError.self) { try AdversarialTraining(epsilon: 0) }
+        #expect(throws: TrainingError.self) { try AdversarialTraining(steps: 0) }
+        #expect(throws: TrainingError.self) { try AdversarialTraining(fraction: 1.5) }
+        #expect(throws: TrainingError.self) { try GradientAlignment(lambda: -1) }
+        #expect(throws: TrainingError.self) { try GradientAlignment(lambda: .nan) }
+    }
+
+    static let regularizers: [Regularizer] = [
+        .adversarial(try! AdversarialTraining(epsilon: 0.1, alpha: 0.05, steps: 2, fraction: 0.5)),
+        .gradientAlignment(try! GradientAlignment(lambda: 0.5)),
+    ]
+
+    @Test(arguments: regularizers)
+    func regularizedRunIsReproducibleAndResumesExactly(_ regularizer: Regularizer) throws {
+        let data = try ResumeTests.data()
+        var config = try ResumeTests.config(.adamW())
+        let plain = try ResumeTests.model()
+        try ClassifierTraining.train(plain, on: data, config: config, folder: nil)
+        config.regularizer = regularizer
+        let straight = try ResumeTests.model(), again = try ResumeTests.model()
+        let full = try ClassifierTraining.train(straight, on: data, config: config, folder: nil)
+        try ClassifierTraining.train(again, on: data, config: config, folder: nil)
+        let keys = straight.parameters.keys.sorted()
+        #expect(keys.allSatisfy { again.parameters[$0]!.scalars == straight.parameters[$0]!.scalars }, "same seed, same weights")
+        #expect(keys.contains { plain.parameters[$0]!.scalars != straight.parameters[$0]!.scalars }, "the regularizer changes training")
+
+        let folder = try Support.temporaryFolder("regularizer-resume")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try ClassifierTraining.train(try ResumeTests.model(), on: data, config: config, folder: folder, stopAfterStep: 5)
+        let resumedModel = try ResumeTests.model()
+        let resumed = try ClassifierTraining.train(resumedModel, on: data, config: config, folder: folder, resume: true)
+        #expect(resumed.step == full.step && resumed.history.map(\.loss) == full.history.map(\.loss))
+        for key in keys { #expect(resumedModel.parameters[key]!.scalars == straight.parameters[key]!.scalars, "parameter \(key) differs after resume") }
+        // Resuming with another regularizer is refused.
+        var other = config
+        other.regularizer = Regularizer.none
+        #expect(throws: TrainingError.self) { try ClassifierTraining.train(try ResumeTests.model(), on: data, config: other, folder: folder, resume: true) }
+    }
+}
