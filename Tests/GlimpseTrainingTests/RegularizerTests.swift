@@ -117,6 +117,7 @@ import GlimpseTraining
         let a = try x.sliced(axis: 0, 0..<1), viewed = try views[0].apply(a)
         #expect(viewed.shape == [1, 1, 4, 4] && viewed.scalars != a.scalars)
         try Self.checkWeightGradient(model) { p in try cgc.loss(model, x, labels: labels, parameters: p, views: views).loss }
+        #expect(throws: TrainingError.self) { try cgc.loss(model, x, labels: labels, parameters: model.parameters, views: [views[0]]) }
         #expect(throws: TrainingError.self) { try ContrastiveGradCAM(layer: "missing").loss(model, x, labels: labels, parameters: model.parameters, views: views) }
     }
 

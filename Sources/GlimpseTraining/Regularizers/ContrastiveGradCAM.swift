@@ -45,6 +45,9 @@ public struct ContrastiveGradCAM: Codable, Sendable, Equatable {
             throw TrainingError.invalidSetting("CGC needs a model whose training pass can tap layers; \(model.name) cannot")
         }
         let n = labels.count, (h, w) = (x.shape[2], x.shape[3])
+        guard views.count == n, x.rank == 4, x.shape[0] == n else {
+            throw TrainingError.invalidSetting("CGC needs images [N, C, H, W] with N labels and N views; found \(x.shape), \(n) labels, \(views.count) views")
+        }
         let clean = x.detached()
         let augmented = try Tensor.concatenate((0..<n).map { try views[$0].apply(clean.sliced(axis: 0, $0..<($0 + 1))) }, axis: 0)
         let pass = ForwardPass(capturing: [layer])
