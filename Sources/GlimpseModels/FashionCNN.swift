@@ -91,6 +91,11 @@ public final class FashionCNN: TrainableClassifier {
         try body(x, parameters, training: true, pass: ForwardPass())
     }
 
+    /// `trainingLogits` with the layer outputs tapped into `pass` (for regularizers on activations, e.g. Grad-CAM).
+    public func trainingLogits(_ x: Tensor, parameters: [String: Tensor], pass: ForwardPass) throws -> (logits: Tensor, statistics: [String: BatchStatistics]) {
+        try body(x, parameters, training: true, pass: pass)
+    }
+
     private func body(_ x: Tensor, _ p: [String: Tensor], training: Bool, pass: ForwardPass) throws -> (Tensor, [String: BatchStatistics]) {
         func param(_ key: String) throws -> Tensor {
             guard let t = p[key] else { throw ModelError.badInput("\(name): parameter \(key) is missing") }

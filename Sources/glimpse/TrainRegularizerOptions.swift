@@ -3,11 +3,17 @@ import GlimpseTraining
 
 /// `glimpse train` options choosing a training defense or interpretability regularizer.
 struct TrainRegularizerOptions: ParsableArguments {
-    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training) or gbp-align (guided-backprop gradient alignment).")
+    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) or cgc (Contrastive Grad-CAM Consistency at relu3).")
     var regularizer: String = "none"
 
     @Option(name: .long, help: "gbp-align: weight λ of 1 − cos(standard, guided input gradient).")
     var alignWeight: Float = 7.5e-3
+
+    @Option(name: .long, help: "cgc: weight λ of the contrastive Grad-CAM loss.")
+    var cgcWeight: Float = 0.5
+
+    @Option(name: .long, help: "cgc: temperature τ.")
+    var cgcTemperature: Float = 0.5
 
     @Option(name: .long, help: "adversarial: L∞ radius ε (pixels in [0, 1]).")
     var advEps: Float = 0.1
@@ -29,7 +35,8 @@ struct TrainRegularizerOptions: ParsableArguments {
             case "adversarial":
                 return .adversarial(try AdversarialTraining(epsilon: advEps, alpha: advAlpha, steps: advSteps, fraction: advFraction))
             case "gbp-align": return .gradientAlignment(try GradientAlignment(lambda: alignWeight))
-            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align")
+            case "cgc": return .contrastiveGradCAM(try ContrastiveGradCAM(lambda: cgcWeight, temperature: cgcTemperature))
+            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc")
             }
         } catch let error as TrainingError {
             throw ValidationError(error.description)

@@ -9,7 +9,7 @@ import GlimpseTraining
 @Suite struct RegularizerTests {
     /// A tiny in-code network on 4×4 grey images: conv 3×3 1→2 (padding 1, bias), ReLU, linear 32→4. Its ReLU
     /// pre-activations are kept at least 0.02 from 0, so a 1e-3 weight step never crosses a kink.
-    final class TinyNet: TrainableClassifier {
+    final class TinyNet: CAMTrainableClassifier {
         let name = "tiny-test-net", inputSize = 4, inputChannels = 1, classCount = 4, minimumInputSize = 4
         let layerPaths = ["conv", "relu", "fc"], defaultCAMLayer = "relu"
         var parameters: [String: Tensor]
@@ -29,7 +29,11 @@ import GlimpseTraining
             (try Tensor.linear(preActivation(x, p).relu().flattened(), weight: p["fc.weight"]!, bias: p["fc.bias"]!), [:])
         }
 
-        func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor { try trainingLogits(x, parameters: parameters).logits }
+        func trainingLogits(_ x: Tensor, parameters p: [String: Tensor], pass: ForwardPass) throws -> (logits: Tensor, statistics: [String: BatchStatistics]) {
+            (try Tensor.linear(pass.tap("relu", preActivation(x, p).relu()).flattened(), weight: p["fc.weight"]!, bias: p["fc.bias"]!), [:])
+        }
+
+        func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor { try trainingLogits(x, parameters: parameters, pass: pass).logits }
         func normalizedInput(_ x: Tensor) throws -> Tensor { x }
         func imageFromNormalized(_ x: Tensor) throws -> Tensor { x }
         func parameterCount(of path: String) -> Int { parameters.filter { $0.key.hasPrefix(path + ".") }.values.reduce(0) { $0 + $1.count } }
@@ -105,17 +109,31 @@ import GlimpseTraining
         }) { p in try model.trainingLogits(mixed, parameters: p).logits.crossEntropy(labels: labels) }
     }
 
+    @Test func contrastiveGradCAMWeightGradientMatchesFiniteDifferences() throws {
+        // The views (crops and flips) are held fixed, as within one training step.
+        let (model, x, labels) = try Self.tiny()
+        let cgc = try ContrastiveGradCAM(lambda: 1, temperature: 0.5, layer: "relu")
+        let views = [ViewTransform(top: 0, left: 1, height: 3, width: 3, flip: true), ViewTransform(top: 1, left: 0, height: 3, width: 4, flip: false)]
+        let a = try x.sliced(axis: 0, 0..<1), viewed = try views[0].apply(a)
+        #expect(viewed.shape == [1, 1, 4, 4] && viewed.scalars != a.scalars)
+        try Self.checkWeightGradient(model) { p in try cgc.loss(model, x, labels: labels, parameters: p, views: views).loss }
+        #expect(throws: TrainingError.self) { try cgc.loss(model, x, labels: labels, parameters: model.parameters, views: [views[0]]) }
+        #expect(throws: TrainingError.self) { try ContrastiveGradCAM(layer: "missing").loss(model, x, labels: labels, parameters: model.parameters, views: views) }
+    }
+
     @Test func badSettingsAreTypedErrors() {
         #expect(throws: TrainingError.self) { try AdversarialTraining(epsilon: 0) }
         #expect(throws: TrainingError.self) { try AdversarialTraining(steps: 0) }
         #expect(throws: TrainingError.self) { try AdversarialTraining(fraction: 1.5) }
         #expect(throws: TrainingError.self) { try GradientAlignment(lambda: -1) }
         #expect(throws: TrainingError.self) { try GradientAlignment(lambda: .nan) }
+        #expect(throws: TrainingError.self) { try ContrastiveGradCAM(temperature: 0) }
     }
 
     static let regularizers: [Regularizer] = [
         .adversarial(try! AdversarialTraining(epsilon: 0.1, alpha: 0.05, steps: 2, fraction: 0.5)),
         .gradientAlignment(try! GradientAlignment(lambda: 0.5)),
+        .contrastiveGradCAM(try! ContrastiveGradCAM()),
     ]
 
     @Test(arguments: regularizers)

@@ -11,6 +11,8 @@ public enum Regularizer: Codable, Sendable, Equatable {
     case adversarial(AdversarialTraining)
     /// Cross-entropy + λ·(1 − cos(standard, guided-backprop input gradient)) ("A Learning Paradigm for Interpretable Gradients").
     case gradientAlignment(GradientAlignment)
+    /// Contrastive Grad-CAM Consistency (Pillai et al.).
+    case contrastiveGradCAM(ContrastiveGradCAM)
 
     /// Throws `TrainingError.invalidSetting` when a weight or attack setting is out of range.
     public func validate() throws {
@@ -18,6 +20,7 @@ public enum Regularizer: Codable, Sendable, Equatable {
         case .none: return
         case let .adversarial(a): try a.validate()
         case let .gradientAlignment(g): try g.validate()
+        case let .contrastiveGradCAM(c): try c.validate()
         }
     }
 
@@ -34,6 +37,8 @@ public enum Regularizer: Codable, Sendable, Equatable {
             return try Regularizer.none.step(model, mixed, labels: labels, parameters: parameters, rng: &rng)
         case let .gradientAlignment(g):
             return try g.step(model, x, labels: labels, parameters: parameters)
+        case let .contrastiveGradCAM(c):
+            return try c.step(model, x, labels: labels, parameters: parameters, rng: &rng)
         }
     }
 }
