@@ -34,6 +34,7 @@ public enum SiteBuilder {
     @discardableResult
     public static func build(_ records: GalleryRecords, into folder: URL, assets: URL) throws -> URL {
         let fm = FileManager.default
+        try fm.createDirectory(at: folder, withIntermediateDirectories: true)
         for path in records.referencedFiles where !fm.fileExists(atPath: folder.appendingPathComponent(path).path) {
             throw BuildError.missingFile(path)
         }
