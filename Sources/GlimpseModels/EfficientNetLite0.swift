@@ -11,15 +11,14 @@ public final class EfficientNetLite0: Classifier {
     public let inputChannels = 3
     public let minimumInputSize = 32
     public let classCount: Int
-    public let layerPaths: [String]
+    public var layerPaths: [String] { layerTable.paths }
     public let defaultCAMLayer = "_head_act"
 
     private let stem: ConvBN
     private let blocks: [InvertedBottleneck]
     private let head: ConvBN
     private let fc: Linear
-    private let kinds: [String: String]
-    private let parameters: [String: Int]
+    private let layerTable: LayerTable
 
     /// (repeats, kernel, stride, expansion, output channels) of each stage.
     static let stages: [(Int, Int, Int, Int, Int)] = [
@@ -41,14 +40,10 @@ public final class EfficientNetLite0: Classifier {
         let w = Weights(dict: stateDict)
         let eps: Float = 1e-3
         self.classCount = classCount
-        var paths: [String] = []
-        var kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
-        func note(_ path: String, _ kind: String, _ params: Int = 0) {
-            paths.append(path); kindTable[path] = kind; parameterTable[path] = params
-        }
+        var table = LayerTable()
         stem = try ConvBN(w, conv: "_conv_stem", bn: "_bn0", inChannels: 3, outChannels: 32, kernel: 3,
                           options: Self.samePadding(kernel: 3, stride: 2), eps: eps)
-        note("_conv_stem", "Conv2d", stem.parameterCount); note("_bn0", "BatchNorm2d", 64); note("_stem_act", "ReLU6")
+        table.note("_conv_stem", "Conv2d", stem.parameterCount); table.note("_bn0", "BatchNorm2d", 64); table.note("_stem_act", "ReLU6")
         var built: [InvertedBottleneck] = []
         var inChannels = 32
         for (repeats, kernel, stride, expansion, outChannels) in Self.stages {
@@ -64,7 +59,7 @@ public final class EfficientNetLite0: Classifier {
                                                    expansion: expansion,
                                                    depthwiseOptions: Self.samePadding(kernel: kernel, stride: r == 0 ? stride : 1, groups: hidden),
                                                    eps: eps)
-                for (path, kind, params) in block.layers { note(path, kind, params) }
+                for (path, kind, params) in block.layers { table.note(path, kind, params) }
                 built.append(block)
                 inChannels = outChannels
             }
@@ -72,13 +67,11 @@ public final class EfficientNetLite0: Classifier {
         blocks = built
         head = try ConvBN(w, conv: "_conv_head", bn: "_bn1", inChannels: 320, outChannels: 1280, kernel: 1,
                           options: Conv2DOptions(), eps: eps)
-        note("_conv_head", "Conv2d", head.parameterCount); note("_bn1", "BatchNorm2d", 2560); note("_head_act", "ReLU6")
-        note("_avg_pool", "AdaptiveAvgPool2d")
+        table.note("_conv_head", "Conv2d", head.parameterCount); table.note("_bn1", "BatchNorm2d", 2560); table.note("_head_act", "ReLU6")
+        table.note("_avg_pool", "AdaptiveAvgPool2d")
         fc = try Linear(w, "_fc", inFeatures: 1280, outFeatures: classCount)
-        note("_fc", "Linear", 1280 * classCount + classCount)
-        layerPaths = paths
-        kinds = kindTable
-        parameters = parameterTable
+        table.note("_fc", "Linear", 1280 * classCount + classCount)
+        layerTable = table
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
@@ -112,6 +105,6 @@ public final class EfficientNetLite0: Classifier {
     public func normalizedInput(_ x: Tensor) throws -> Tensor { (x * 255 - 127) * (1 / 128) }
     public func imageFromNormalized(_ x: Tensor) throws -> Tensor { (x * 128 + 127) * (1 / 255) }
 
-    public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
-    public func kind(of path: String) -> String { kinds[path] ?? "" }
+    public func parameterCount(of path: String) -> Int { layerTable.parameterCount(of: path) }
+    public func kind(of path: String) -> String { layerTable.kind(of: path) }
 }

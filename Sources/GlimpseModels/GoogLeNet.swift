@@ -11,7 +11,7 @@ public final class GoogLeNet: Classifier {
     public let inputChannels = 3
     public let minimumInputSize = 32
     public let classCount: Int
-    public let layerPaths: [String]
+    public var layerPaths: [String] { layerTable.paths }
     public let defaultCAMLayer = "inception5b"
 
     private let normalization: ResNet.InputNormalization
@@ -19,8 +19,7 @@ public final class GoogLeNet: Classifier {
     private let conv1: ConvBN, conv2: ConvBN, conv3: ConvBN
     private let blocks: [InceptionBlock]
     private let fc: Linear
-    private let kinds: [String: String]
-    private let parameters: [String: Int]
+    private let layerTable: LayerTable
 
     /// (name, in, 1×1, 3×3 reduce, 3×3, "5×5" reduce, "5×5", pool projection) of each Inception block.
     static let plan: [(String, Int, Int, Int, Int, Int, Int, Int)] = [
@@ -43,37 +42,32 @@ public final class GoogLeNet: Classifier {
         self.classCount = classCount
         self.normalization = normalization
         self.transformInput = transformInput
-        var paths: [String] = [], kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
-        func note(_ path: String, _ kind: String, _ params: Int = 0) {
-            paths.append(path); kindTable[path] = kind; parameterTable[path] = params
-        }
+        var table = LayerTable()
         func noteUnit(_ unit: ConvBN) {
-            note("\(unit.convPath)", "Conv2d", unit.parameterCount)
-            note(unit.bn.path, "BatchNorm2d", 2 * unit.bn.weight.count)
-            note(InceptionBlock.unitPath(unit), "BasicConv2d")
+            table.note("\(unit.convPath)", "Conv2d", unit.parameterCount)
+            table.note(unit.bn.path, "BatchNorm2d", 2 * unit.bn.weight.count)
+            table.note(InceptionBlock.unitPath(unit), "BasicConv2d")
         }
         conv1 = try InceptionBlock.unit(w, "conv1", 3, 64, kernel: 7, options: Conv2DOptions(stride: 2, padding: 3))
         conv2 = try InceptionBlock.unit(w, "conv2", 64, 64, kernel: 1)
         conv3 = try InceptionBlock.unit(w, "conv3", 64, 192, kernel: 3, options: Conv2DOptions(stride: 1, padding: 1))
-        noteUnit(conv1); note("maxpool1", "MaxPool2d")
-        noteUnit(conv2); noteUnit(conv3); note("maxpool2", "MaxPool2d")
+        noteUnit(conv1); table.note("maxpool1", "MaxPool2d")
+        noteUnit(conv2); noteUnit(conv3); table.note("maxpool2", "MaxPool2d")
         var built: [InceptionBlock] = []
         for spec in Self.plan {
             let block = try InceptionBlock(w, spec)
             for unit in [block.branch1] + block.branch2 + block.branch3 { noteUnit(unit) }
-            note("\(block.path).branch4.0", "MaxPool2d")
+            table.note("\(block.path).branch4.0", "MaxPool2d")
             noteUnit(block.branch4)
-            note(block.path, "Inception")
-            if let (pool, _) = Self.poolsAfter[block.path] { note(pool, "MaxPool2d") }
+            table.note(block.path, "Inception")
+            if let (pool, _) = Self.poolsAfter[block.path] { table.note(pool, "MaxPool2d") }
             built.append(block)
         }
         blocks = built
-        note("avgpool", "AdaptiveAvgPool2d")
+        table.note("avgpool", "AdaptiveAvgPool2d")
         fc = try Linear(w, "fc", inFeatures: 1024, outFeatures: classCount)
-        note("fc", "Linear", 1024 * classCount + classCount)
-        layerPaths = paths
-        kinds = kindTable
-        parameters = parameterTable
+        table.note("fc", "Linear", 1024 * classCount + classCount)
+        layerTable = table
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
@@ -103,8 +97,8 @@ public final class GoogLeNet: Classifier {
         return x * 0.5 + 0.5
     }
 
-    public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
-    public func kind(of path: String) -> String { kinds[path] ?? "" }
+    public func parameterCount(of path: String) -> Int { layerTable.parameterCount(of: path) }
+    public func kind(of path: String) -> String { layerTable.kind(of: path) }
 }
 
 /// One Inception block: four branches (1×1; 1×1 → 3×3; 1×1 → 3×3; 3×3 max pool → 1×1) concatenated by channel.

@@ -9,7 +9,7 @@ public final class MobileNetV2: Classifier {
     public let inputChannels = 3
     public let minimumInputSize = 32
     public let classCount: Int
-    public let layerPaths: [String]
+    public var layerPaths: [String] { layerTable.paths }
     public let defaultCAMLayer = "features.18"
 
     private let normalization: ResNet.InputNormalization
@@ -17,8 +17,7 @@ public final class MobileNetV2: Classifier {
     private let blocks: [InvertedBottleneck]
     private let head: ConvBN
     private let fc: Linear
-    private let kinds: [String: String]
-    private let parameters: [String: Int]
+    private let layerTable: LayerTable
 
     /// (expansion t, output channels c, repeats n, first stride s) of each stage, as in the paper.
     static let settings: [(Int, Int, Int, Int)] = [(1, 16, 1, 1), (6, 24, 2, 2), (6, 32, 3, 2), (6, 64, 4, 2),
@@ -28,11 +27,10 @@ public final class MobileNetV2: Classifier {
         let w = Weights(dict: stateDict)
         self.classCount = classCount
         self.normalization = normalization
-        var paths: [String] = [], kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
-        func note(_ path: String, _ kind: String, _ params: Int = 0) { paths.append(path); kindTable[path] = kind; parameterTable[path] = params }
+        var table = LayerTable()
         stem = try ConvBN(w, conv: "features.0.0", bn: "features.0.1", inChannels: 3, outChannels: 32, kernel: 3,
                           options: Conv2DOptions(stride: 2, padding: 1), eps: 1e-5)
-        note("features.0.0", "Conv2d", stem.parameterCount); note("features.0.1", "BatchNorm2d", 64); note("features.0", "ReLU6")
+        table.note("features.0.0", "Conv2d", stem.parameterCount); table.note("features.0.1", "BatchNorm2d", 64); table.note("features.0", "ReLU6")
         var built: [InvertedBottleneck] = []
         var inChannels = 32
         for (t, c, n, s) in Self.settings {
@@ -46,7 +44,7 @@ public final class MobileNetV2: Classifier {
                 let block = try InvertedBottleneck(w, names: names, inChannels: inChannels, outChannels: c, kernel: 3, expansion: t,
                                                    depthwiseOptions: Conv2DOptions(stride: i == 0 ? s : 1, padding: 1, groups: inChannels * t),
                                                    eps: 1e-5)
-                for (path, kind, params) in block.layers { note(path, kind, params) }
+                for (path, kind, params) in block.layers { table.note(path, kind, params) }
                 built.append(block)
                 inChannels = c
             }
@@ -54,13 +52,11 @@ public final class MobileNetV2: Classifier {
         blocks = built
         head = try ConvBN(w, conv: "features.18.0", bn: "features.18.1", inChannels: 320, outChannels: 1280, kernel: 1,
                           options: Conv2DOptions(), eps: 1e-5)
-        note("features.18.0", "Conv2d", head.parameterCount); note("features.18.1", "BatchNorm2d", 2560); note("features.18", "ReLU6")
-        note("avgpool", "AdaptiveAvgPool2d")
+        table.note("features.18.0", "Conv2d", head.parameterCount); table.note("features.18.1", "BatchNorm2d", 2560); table.note("features.18", "ReLU6")
+        table.note("avgpool", "AdaptiveAvgPool2d")
         fc = try Linear(w, "classifier.1", inFeatures: 1280, outFeatures: classCount)
-        note("classifier.1", "Linear", 1280 * classCount + classCount)
-        layerPaths = paths
-        kinds = kindTable
-        parameters = parameterTable
+        table.note("classifier.1", "Linear", 1280 * classCount + classCount)
+        layerTable = table
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
@@ -72,6 +68,6 @@ public final class MobileNetV2: Classifier {
 
     public func normalizedInput(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.apply(x, normalization) }
     public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.invert(x, normalization) }
-    public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
-    public func kind(of path: String) -> String { kinds[path] ?? "" }
+    public func parameterCount(of path: String) -> Int { layerTable.parameterCount(of: path) }
+    public func kind(of path: String) -> String { layerTable.kind(of: path) }
 }

@@ -17,15 +17,14 @@ public final class ResNet: Classifier {
     public let inputChannels = 3
     public let minimumInputSize = 32
     public let classCount: Int
-    public let layerPaths: [String]
+    public var layerPaths: [String] { layerTable.paths }
     public let defaultCAMLayer = "layer4"
 
     private let normalization: InputNormalization
     private let stem: ConvBN
     private let blocks: [ResidualBlock]
     private let fc: Linear
-    private let kinds: [String: String]
-    private let parameters: [String: Int]
+    private let layerTable: LayerTable
 
     /// Builds ResNet-`depth` (18, 34 or 50) from a state dict.
     public init(depth: Int, stateDict: StateDict, classCount: Int = 1000, normalization: InputNormalization = .imagenet) throws {
@@ -41,14 +40,10 @@ public final class ResNet: Classifier {
         self.classCount = classCount
         self.normalization = normalization
         let w = Weights(dict: stateDict)
-        var paths: [String] = []
-        var kindTable: [String: String] = [:], parameterTable: [String: Int] = [:]
-        func note(_ path: String, _ kind: String, _ params: Int = 0) {
-            paths.append(path); kindTable[path] = kind; parameterTable[path] = params
-        }
+        var table = LayerTable()
         stem = try ConvBN(w, conv: "conv1", bn: "bn1", inChannels: 3, outChannels: 64, kernel: 7,
                           options: Conv2DOptions(stride: 2, padding: 3), eps: 1e-5)
-        note("conv1", "Conv2d", stem.parameterCount); note("bn1", "BatchNorm2d", 128); note("relu", "ReLU"); note("maxpool", "MaxPool2d")
+        table.note("conv1", "Conv2d", stem.parameterCount); table.note("bn1", "BatchNorm2d", 128); table.note("relu", "ReLU"); table.note("maxpool", "MaxPool2d")
         var built: [ResidualBlock] = []
         var inChannels = 64
         for (stage, count) in layout.enumerated() {
@@ -57,19 +52,17 @@ public final class ResNet: Classifier {
                 var block = try ResidualBlock(w, path: "layer\(stage + 1).\(i)", inChannels: inChannels, width: width,
                                               stride: i == 0 && stage > 0 ? 2 : 1, bottleneck: bottleneck)
                 block.isLastOfStage = i == count - 1
-                for (path, kind, params) in block.layers { note(path, kind, params) }
+                for (path, kind, params) in block.layers { table.note(path, kind, params) }
                 built.append(block)
                 inChannels = block.outChannels
             }
-            note("layer\(stage + 1)", "Sequential")
+            table.note("layer\(stage + 1)", "Sequential")
         }
         blocks = built
-        note("avgpool", "AdaptiveAvgPool2d")
+        table.note("avgpool", "AdaptiveAvgPool2d")
         fc = try Linear(w, "fc", inFeatures: inChannels, outFeatures: classCount)
-        note("fc", "Linear", inChannels * classCount + classCount)
-        layerPaths = paths
-        kinds = kindTable
-        parameters = parameterTable
+        table.note("fc", "Linear", inChannels * classCount + classCount)
+        layerTable = table
     }
 
     public func forward(_ x: Tensor, pass: ForwardPass) throws -> Tensor {
@@ -104,8 +97,8 @@ public final class ResNet: Classifier {
     public func normalizedInput(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.apply(x, normalization) }
     public func imageFromNormalized(_ x: Tensor) throws -> Tensor { try ImageNetNormalization.invert(x, normalization) }
 
-    public func parameterCount(of path: String) -> Int { parameters[path] ?? 0 }
-    public func kind(of path: String) -> String { kinds[path] ?? "" }
+    public func parameterCount(of path: String) -> Int { layerTable.parameterCount(of: path) }
+    public func kind(of path: String) -> String { layerTable.kind(of: path) }
 }
 
 /// BasicBlock (two 3×3 convs) or Bottleneck (1×1, 3×3, 1×1 ×4), with an optional projection shortcut.
