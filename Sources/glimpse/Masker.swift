@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import GlimpseCore
+import GlimpseFormats
+import GlimpseMetrics
 import GlimpseModels
 import GlimpseSaliency
 import GlimpseTraining
@@ -70,12 +72,21 @@ struct MaskerTrain: ParsableCommand {
     @Option(name: .long, help: "Seed.")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: "Weight of the area term (reference: 8).")
+    var areaWeight: Float = MaskerObjective().areaWeight
+
+    @Option(name: .long, help: "Weight of the preserver term (reference: 0.3).")
+    var preserverWeight: Float = MaskerObjective().preserverWeight
+
     @Flag(name: .long, help: "Continue from the checkpoints in --out.")
     var resume = false
 
     func validate() throws {
         guard phase1Epochs >= 0, phase2Epochs >= 1, batchSize >= 1, (limit ?? 1) >= 1 else {
             throw ValidationError("--phase2-epochs, --batch-size and --limit must be at least 1, --phase1-epochs at least 0")
+        }
+        guard areaWeight.isFinite, areaWeight >= 0, preserverWeight.isFinite, preserverWeight >= 0 else {
+            throw ValidationError("--area-weight and --preserver-weight must be finite and at least 0")
         }
         if data == "fashion-mnist", modelOptions.model != FashionCNN.arch { throw ValidationError("fashion-mnist goes with --model \(FashionCNN.arch)") }
     }
@@ -85,8 +96,10 @@ struct MaskerTrain: ParsableCommand {
         var images = data == "fashion-mnist" ? try FashionMNIST.load(.train) : try ImageFolder.predicted(URL(fileURLWithPath: data), by: classifier)
         if let limit { images = images.prefix(limit) }
         let augmentation: Augmentation = data == "fashion-mnist" ? Augmentation(flip: true) : .randomSizedCrop(spec.inputSize)
-        let settings = MaskerTraining.Settings(phase1Epochs: phase1Epochs, phase2Epochs: phase2Epochs,
+        var settings = MaskerTraining.Settings(phase1Epochs: phase1Epochs, phase2Epochs: phase2Epochs,
                                                batchSize: min(batchSize, images.count), seed: seed, augmentation: augmentation)
+        settings.objective.areaWeight = areaWeight
+        settings.objective.preserverWeight = preserverWeight
         let started = Date()
         let (_, states) = try MaskerTraining.train(spec: spec, classifier: classifier, data: images, settings: settings,
                                                    folder: URL(fileURLWithPath: out), resume: resume) { phase, p in
@@ -154,8 +167,12 @@ struct MaskerBench: ParsableCommand {
 struct MaskerEvaluate: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "eval",
-        abstract: "The paper's saliency metric log(max(a, 0.05)) − log(p) on Fashion-MNIST test images: rts vs Grad-CAM and vanilla gradient.",
-        discussion: "Each map is boxed at each threshold of --thresholds (fractions of its maximum); the best threshold per method is reported with the mean score, box area and probability."
+        abstract: "Judge a Fashion-MNIST masker on test images: the paper's saliency metric and deletion/insertion, rts vs Grad-CAM and vanilla gradient.",
+        discussion: """
+        Saliency metric log(max(a, 0.05)) − log(p) (Dabkowski & Gal; lower is better): each map is boxed at each threshold         of --thresholds (fractions of its maximum) and the best threshold per method is reported with the mean box area         and probability; the whole image is the no-map baseline. Deletion and insertion AUC (Petsiuk et al.; one image         row of pixels per step, lower deletion and higher insertion are better), with a seeded uniform-random map as baseline.
+
+        Example: glimpse masker eval --model fmnist-cnn --weights runs/fmnist/model.safetensors --masker runs/masker --count 1000 --json eval.json
+        """
     )
 
     @OptionGroup var modelOptions: MaskerModelOptions
@@ -169,34 +186,94 @@ struct MaskerEvaluate: ParsableCommand {
     @Option(name: .long, help: "Thresholds, comma-separated.")
     var thresholds: String = "0.2,0.3,0.4,0.5,0.6,0.7"
 
+    @Option(name: .long, help: "Also write the table as JSON to this file.")
+    var json: String?
+
+    /// One method's means over the test images.
+    struct Row: Codable {
+        var method: String
+        var threshold: Float?
+        var metric: Double?
+        var area: Double?
+        var probability: Double?
+        var deletion: Double?
+        var insertion: Double?
+    }
+
+    func validate() throws {
+        guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        let ts = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
+        guard !ts.isEmpty, ts.allSatisfy({ $0.map { $0 > 0 && $0 <= 1 } ?? false }) else {
+            throw ValidationError("--thresholds must be comma-separated numbers in (0, 1], got '\(thresholds)'")
+        }
+    }
+
     func run() throws {
         let (classifier, _) = try modelOptions.load()
+        guard classifier is FashionCNN else { throw ValidationError("masker eval runs on the Fashion-MNIST test set: use --model \(FashionCNN.arch)") }
         let model = try MaskingModel.load(from: URL(fileURLWithPath: masker), classifier: classifier)
         let test = try FashionMNIST.load(.test).prefix(count)
-        let ts = thresholds.split(separator: ",").compactMap { Float($0) }
+        let ts = thresholds.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         var options = SaliencyMethod.Options()
         options.masker = model
+        let n = Double(test.count)
+        var rows: [Row] = []
+
         var whole = 0.0
         for i in 0..<test.count {
             let (x, labels) = test.batch([i])
             whole += try SaliencyMetric.score(classifier: classifier, x: x, map: [], classIndex: labels[0], threshold: 1).score
         }
-        print(String(format: "%-10@ (box = the whole image): metric %.3f", "baseline", whole / Double(test.count)))
+        rows.append(Row(method: "whole image", metric: whole / n, area: 1))
+        rows.append(try curves("random map", classifier: classifier, test: test) { i, x, _ in
+            var rng = SeededRNG(seed: UInt64(i))
+            return Tensor.uniform([x.shape[2], x.shape[3]], rng: &rng)
+        })
         for method in [SaliencyMethod.rts, .gradcam, .vanilla] {
             var sums = [[Double]](repeating: [0, 0, 0], count: ts.count)
-            let started = Date()
-            for i in 0..<test.count {
-                let (x, labels) = test.batch([i])
-                let map = try method.map(model: classifier, x, target: .logit(labels[0]), options: options).scalars
+            var row = try curves(method.rawValue, classifier: classifier, test: test) { i, x, label in
+                let map = try method.map(model: classifier, x, target: .logit(label), options: options)
                 for (k, t) in ts.enumerated() {
-                    let r = try SaliencyMetric.score(classifier: classifier, x: x, map: map, classIndex: labels[0], threshold: t)
+                    let r = try SaliencyMetric.score(classifier: classifier, x: x, map: map.scalars, classIndex: label, threshold: t)
                     sums[k][0] += r.score; sums[k][1] += r.area; sums[k][2] += r.probability
                 }
+                return map
             }
             let best = sums.indices.min { sums[$0][0] < sums[$1][0] }!
-            let n = Double(test.count)
-            print(String(format: "%-10@ threshold %.1f: metric %.3f, area %.3f, p %.3f  (%d images, %.1f s)", method.rawValue, ts[best],
-                         sums[best][0] / n, sums[best][1] / n, sums[best][2] / n, test.count, Date().timeIntervalSince(started)))
+            row.threshold = ts[best]
+            (row.metric, row.area, row.probability) = (sums[best][0] / n, sums[best][1] / n, sums[best][2] / n)
+            rows.append(row)
         }
+
+        print("| map | metric | threshold | box area | p on the box | deletion AUC | insertion AUC |")
+        print("|---|---|---|---|---|---|---|")
+        func cell(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "—" }
+        for r in rows {
+            print("| \(r.method) | \(cell(r.metric)) | \(r.threshold.map { String(format: "%.1f", $0) } ?? "—") | \(cell(r.area)) | \(cell(r.probability)) | \(cell(r.deletion)) | \(cell(r.insertion)) |")
+        }
+        print("\(test.count) test images; metric: lower is better; deletion: lower is better; insertion: higher is better")
+        if let json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            try AtomicFile.write(try encoder.encode(rows), to: URL(fileURLWithPath: json))
+        }
+    }
+
+    /// Mean deletion and insertion AUC of the maps `mapFor(index, image, label)` over the `test` images, with a
+    /// progress bar.
+    private func curves(_ name: String, classifier: any Classifier, test: LabeledImages,
+                        _ mapFor: (Int, Tensor, Int) throws -> Tensor) throws -> Row {
+        let count = test.count
+        var deletion = 0.0, insertion = 0.0
+        for i in 0..<count {
+            let (x, labels) = test.batch([i])
+            let map = try mapFor(i, x, labels[0]).reshaped([x.shape[2], x.shape[3]])
+            let curve = DeletionInsertion(step: x.shape[3], batchSize: x.shape[2] + 1)
+            deletion += try curve.evaluate(.deletion, model: classifier, x, map: map, classIndex: labels[0]).auc
+            insertion += try curve.evaluate(.insertion, model: classifier, x, map: map, classIndex: labels[0]).auc
+            Progress.update(name, step: i + 1, of: count)
+        }
+        Progress.finish()
+        return Row(method: name, deletion: deletion / Double(count), insertion: insertion / Double(count))
     }
 }
