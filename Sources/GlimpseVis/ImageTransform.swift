@@ -2,7 +2,7 @@ import Foundation
 import GlimpseCore
 
 /// A seeded random geometric transform of a batch of images (transformation robustness). A list of transforms is
-/// applied as one bilinear resampling (`ImageTransform.apply(_:to:rng:)`), differentiable in the images; one
+/// applied by bilinear resampling (`ImageTransform.apply(_:to:rng:resampling:)`), differentiable in the images; one
 /// random choice per call serves the whole batch, as in Lucid.
 public enum ImageTransform: Sendable, Equatable {
     /// Pads every side by `n` pixels of the constant `value`.
@@ -21,9 +21,19 @@ public enum ImageTransform: Sendable, Equatable {
         .rotate((-10...10).map(Float.init) + [0, 0, 0, 0, 0]), .jitter(4),
     ]
 
+    /// How a list of transforms is resampled.
+    public enum Resampling: String, Sendable, CaseIterable {
+        /// The composite map is sampled once (one bilinear interpolation, however many transforms): sharper views
+        /// and the cheapest step.
+        case composite
+        /// Each transform interpolates the previous one's output, as Lucid's and Lucent's transform ops do: the
+        /// scale and the rotation each low-pass the view a little.
+        case sequential
+    }
+
     /// Applies `transforms` in order to x [B, C, H, W], drawing their random choices from `rng`.
-    /// The composite map is sampled once (one bilinear interpolation, however many transforms).
-    public static func apply(_ transforms: [ImageTransform], to x: Tensor, rng: inout SeededRNG) throws -> Tensor {
+    public static func apply(_ transforms: [ImageTransform], to x: Tensor, rng: inout SeededRNG,
+                             resampling: Resampling = .composite) throws -> Tensor {
         guard x.rank == 4 else { throw VisError.badOption("transforms need images [B, C, H, W], found \(x.shape)") }
         guard !transforms.isEmpty else { return x }
         var stages: [WarpStage] = []
@@ -33,7 +43,14 @@ public enum ImageTransform: Sendable, Equatable {
             stages.append(stage)
             (h, w) = (stage.outputHeight, stage.outputWidth)
         }
-        return try Warp(stages: stages, inputHeight: x.shape[2], inputWidth: x.shape[3]).sample(x)
+        switch resampling {
+        case .composite:
+            return try Warp(stages: stages, inputHeight: x.shape[2], inputWidth: x.shape[3]).sample(x)
+        case .sequential:
+            var y = x
+            for stage in stages { y = try Warp(stages: [stage], inputHeight: y.shape[2], inputWidth: y.shape[3]).sample(y) }
+            return y
+        }
     }
 
     /// Draws the random choice of this transform for an input of `height`×`width`.

@@ -12,6 +12,9 @@ public struct Rendering {
     public let millisecondsPerStep: Double
     /// Wall time of the whole run, in seconds.
     public let seconds: Double
+    /// MACO's transparency [B, 1, H, W]: Σ over steps of the channel-mean |∂loss/∂image|, where the optimisation
+    /// worked on the image (nil unless `Renderer.accumulatesTransparency`).
+    public let transparency: Tensor?
 }
 
 /// Activation maximisation (Olah et al. 2017, Lucid's `render_vis`): optimises an image parameterization with
@@ -29,9 +32,13 @@ public struct Renderer {
     public var penalties: [ImagePenalty] = []
     /// Transforms applied before every forward pass (default: Lucid's standard transforms).
     public var transforms = ImageTransform.standard
+    /// How the transforms are resampled (default: one interpolation for all; Lucid: one per transform).
+    public var resampling = ImageTransform.Resampling.composite
     /// Steps at the start that use Lucid's redirected ReLU/ReLU6 gradient (it revives units that are dead for an
     /// image, which would otherwise give no gradient at all).
     public var redirectedSteps = 16
+    /// Whether to accumulate MACO's transparency map (Fel et al. 2023), which costs one extra reduction per step.
+    public var accumulatesTransparency = false
 
     public init() {}
 
@@ -55,16 +62,21 @@ public struct Renderer {
         }
         var optimizer = self.optimizer.make(learningRate: learningRate)
         var history: [Float] = [], times: [Double] = []
+        var transparency: Tensor?
         for step in 0..<steps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
             let rule: ActivationGradient = step < redirectedSteps ? .redirected : .exact
             let (value, grad) = try withActivationGradient(rule) { () throws -> (Float, Tensor) in
                 let p = parameters.requiringGradient()
                 let images = try parameterization.image(p)
-                let x = try ImageTransform.apply(transforms, to: images, rng: &rng)
+                let x = try ImageTransform.apply(transforms, to: images, rng: &rng, resampling: resampling)
                 let value = try objective.value(objective.forward(model, x))
                 let loss = try penalties.reduce(-value) { try $0 + $1.value(images) * $1.weight }
-                return (value.scalar, try gradient(of: loss, wrt: [p])[0])
+                guard accumulatesTransparency else { return (value.scalar, try gradient(of: loss, wrt: [p])[0]) }
+                let grads = try gradient(of: loss, wrt: [p, images])
+                let magnitude = try grads[1].abs().mean(axes: [1], keepDims: true)
+                transparency = try transparency.map { try $0 + magnitude } ?? magnitude
+                return (value.scalar, grads[0])
             }
             guard value.isFinite else { throw VisError.diverged(step: step, value: value) }
             try optimizer.update(&parameters, gradient: grad)
@@ -74,6 +86,6 @@ public struct Renderer {
         }
         let images = try withoutGradient { try parameterization.image(parameters) }
         return Rendering(images: images, history: history, millisecondsPerStep: times.sorted()[times.count / 2],
-                         seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9)
+                         seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9, transparency: transparency)
     }
 }

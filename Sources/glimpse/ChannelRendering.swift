@@ -27,6 +27,8 @@ struct ChannelRendering {
         let image: String
         let finalObjective: Double
         let robustObjective: Double?
+        /// MACO runs: the image composited over white with MACO's transparency as alpha.
+        var transparencyImage: String? = nil
         let history: [Float]
         let msPerStep: Double
         let chunkSeed: UInt64
@@ -66,7 +68,8 @@ struct ChannelRendering {
     private func render(layer: String, chunk: [Int], seed: UInt64, label: String) throws -> [Record] {
         let objective = chunk.enumerated().dropFirst()
             .reduce(Objective.channel(layer, chunk[0], batch: 0)) { $0 + .channel(layer, $1.element, batch: $1.offset) }
-        let renderer = try options.renderer()
+        var renderer = try options.renderer()
+        renderer.accumulatesTransparency = options.param == "maco"
         let result = try renderer.render(model: model, objective: objective, parameterization: options.parameterization(batch: chunk.count),
                                          seed: seed) { step, value in
             Progress.update(label, step: step, of: options.steps, String(format: "objective %.3f", value))
@@ -82,13 +85,30 @@ struct ChannelRendering {
             let final = try channelObjective.evaluate(model: model, images: single)
             let robust = robustSamples > 0
                 ? Double(try channelObjective.evaluate(model: model, images: single, samples: robustSamples, seed: 1234)) : nil
-            let record = Record(layer: layer, channel: c, image: stem + ".png", finalObjective: Double(final), robustObjective: robust,
+            var record = Record(layer: layer, channel: c, image: stem + ".png", finalObjective: Double(final), robustObjective: robust,
                                 history: result.history, msPerStep: result.millisecondsPerStep, chunkSeed: seed, batch: chunk.count)
+            if let transparency = result.transparency {
+                let alpha = try transparency.sliced(axis: 0, i..<(i + 1)).scalars
+                record.transparencyImage = stem + "_transparency.png"
+                try ImageCodec.write(Self.overWhite(Array(values[(i * plane)..<((i + 1) * plane)]), alpha: alpha, size: size),
+                                     to: folder.appendingPathComponent(stem + "_transparency.png"))
+            }
             try ImageCodec.write(image, to: folder.appendingPathComponent(stem + ".png"))
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             try AtomicFile.write(encoder.encode(record), to: folder.appendingPathComponent(stem + ".json"))
             return record
         }
+    }
+
+    /// Planar RGB `rgb` [3, size, size] composited over white with `alpha` [size, size] as opacity, the way MACO
+    /// shows its transparency: alpha clipped to its 1st..99th percentiles and scaled to [0, 1].
+    static func overWhite(_ rgb: [Float], alpha: [Float], size: Int) throws -> RGBImage {
+        let sorted = alpha.sorted()
+        let lo = sorted[sorted.count / 100], hi = sorted[sorted.count - 1 - sorted.count / 100]
+        let a = alpha.map { hi > lo ? Swift.min(Swift.max(($0 - lo) / (hi - lo), 0), 1) : 1 }
+        let n = size * size
+        let out = (0..<(3 * n)).map { k in a[k % n] * rgb[k] + (1 - a[k % n]) }
+        return try RGBImage(planar: out, channels: 3, width: size, height: size)
     }
 }

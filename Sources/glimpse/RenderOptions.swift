@@ -29,6 +29,9 @@ struct RenderOptions: ParsableArguments {
     @Option(name: .long, help: "Seed of the initial parameters and the transforms.")
     var seed: UInt64 = 0
 
+    @Option(name: .long, help: "Transform resampling: composite (one interpolation for all transforms: sharper views, fastest) or sequential (one per transform, as Lucid and Lucent do).")
+    var resample: String = ImageTransform.Resampling.composite.rawValue
+
     func validate() throws {
         guard ["fft", "pixel", "maco"].contains(param) else { throw ValidationError("--param must be fft, pixel or maco, found '\(param)'") }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd, found '\(optimizer)'") }
@@ -36,6 +39,7 @@ struct RenderOptions: ParsableArguments {
         guard spectral >= 0, spectral.isFinite else { throw ValidationError("--spectral must be >= 0") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
         guard (32...1024).contains(size) else { throw ValidationError("--size must be between 32 and 1024") }
+        guard ImageTransform.Resampling(rawValue: resample) != nil else { throw ValidationError("--resample must be composite or sequential, found '\(resample)'") }
         if spectrum != nil, param != "maco" { throw ValidationError("--spectrum only applies to --param maco") }
     }
 
@@ -45,6 +49,7 @@ struct RenderOptions: ParsableArguments {
         r.steps = steps
         r.learningRate = lr
         r.optimizer = OptimizerKind(rawValue: optimizer) ?? .adam
+        r.resampling = ImageTransform.Resampling(rawValue: resample) ?? .composite
         if spectral > 0 { r.penalties = [try ImagePenalty.spectral(weight: spectral)] }
         return r
     }
@@ -70,6 +75,6 @@ struct RenderOptions: ParsableArguments {
     var record: [String: Any] {
         ["param": param, "spectrum": spectrum ?? (param == "maco" ? "1/f^\(MagnitudeSpectrum.naturalExponent)" : "none"),
          "optimizer": optimizer == "sgd" ? "sgd nesterov 0.9" : "adam", "lr": lr, "spectralPenalty": spectral,
-         "steps": steps, "size": size, "seed": seed, "transforms": "lucid-standard", "redirectedReluSteps": 16]
+         "steps": steps, "size": size, "seed": seed, "transforms": "lucid-standard", "resampling": resample, "redirectedReluSteps": 16]
     }
 }

@@ -45,6 +45,24 @@ import Testing
         #expect(r.images.scalars.allSatisfy { $0 > 0 && $0 < 1 })
     }
 
+    @Test func macoTransparencyMarksWhereTheObjectiveLooks() throws {
+        // A centre neuron of conv2 sees a 7×7 window (plus the transforms' few pixels of shift): MACO's accumulated
+        // |∂loss/∂image| must concentrate there.
+        let maco = try MACOImage(batch: 1, height: 32, width: 32, spectrum: .powerLaw(height: 32, width: 32))
+        let r = try renderSmall(.neuron("conv2", 3), steps: 12, param: maco, transparency: true)
+        let t = try #require(r.transparency)
+        #expect(t.shape == [1, 1, 32, 32])
+        let v = t.scalars
+        #expect(v.allSatisfy { $0 >= 0 && $0.isFinite })
+        var centre: Float = 0, border: Float = 0, nc = 0, nb = 0
+        for y in 0..<32 { for x in 0..<32 {
+            if abs(y - 16) <= 4 && abs(x - 16) <= 4 { centre += v[y * 32 + x]; nc += 1 }
+            else if abs(y - 16) > 10 || abs(x - 16) > 10 { border += v[y * 32 + x]; nb += 1 }
+        } }
+        #expect(centre / Float(nc) > 10 * border / Float(nb), "centre \(centre / Float(nc)), border \(border / Float(nb))")
+        #expect(try renderSmall(.neuron("conv2", 3), steps: 2, param: maco).transparency == nil)
+    }
+
     @Test func errorsAreTyped() throws {
         #expect(throws: ModelError.self) { try renderSmall(.channel("nope", 0), steps: 1) }
         #expect(throws: VisError.self) { try renderSmall(.channel("conv2", 99), steps: 1) }

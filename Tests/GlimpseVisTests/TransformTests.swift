@@ -96,4 +96,24 @@ import Testing
         #expect(throws: VisError.self) { try ImageTransform.apply([.scale([])], to: x, rng: &rng) }
         #expect(throws: VisError.self) { try ImageTransform.apply([.pad(1, value: 0.5)], to: Tensor(zeros: [3, 8, 8]), rng: &rng) }
     }
+
+    @Test func sequentialResamplingEqualsCompositeOnShiftsAndSmoothsWarps() throws {
+        var rng = SeededRNG(seed: 5)
+        let x = Tensor.uniform([1, 3, 32, 32], rng: &rng)
+        func both(_ t: [ImageTransform]) throws -> (Tensor, Tensor) {
+            var a = SeededRNG(seed: 9), b = SeededRNG(seed: 9)
+            return (try ImageTransform.apply(t, to: x, rng: &a, resampling: .sequential),
+                    try ImageTransform.apply(t, to: x, rng: &b, resampling: .composite))
+        }
+        let (s0, c0) = try both([.pad(3, value: 0.5), .jitter(4), .jitter(2)])
+        #expect(s0.scalars == c0.scalars)
+        // Two interpolations low-pass the view more than one: less total variation along rows.
+        let (s1, c1) = try both([.scale([1.1]), .rotate([7])])
+        #expect(s1.shape == c1.shape && s1.scalars != c1.scalars)
+        func variation(_ t: Tensor) -> Float {
+            let w = t.shape[3], v = t.scalars
+            return (0..<v.count).reduce(0) { $1 % w == w - 1 ? $0 : $0 + abs(v[$1 + 1] - v[$1]) }
+        }
+        #expect(variation(s1) < variation(c1))
+    }
 }
