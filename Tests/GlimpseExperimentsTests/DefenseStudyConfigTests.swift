@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseExperiments
 import Testing
 
@@ -16,6 +17,15 @@ import Testing
         #expect(c.models[1].options == ["adv-steps": "3", "adv-eps": "0.05"])
         #expect(c.attacks.interpreters == ["grad", "cam", "gradcam"])
         #expect(c.attacks.settings.falsePositiveRate == 0.05)
+    }
+
+    @Test(arguments: ["defenses-quick", "defenses-full"])
+    func checkedInConfigsLoad(_ name: String) throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let c = try DefenseStudyConfig.load(contentsOf: root.appendingPathComponent("experiments/\(name).yaml"))
+        #expect(c.models.first?.regularizer == "none")
+        #expect(Set(["adversarial", "gbp-align", "cgc"]).isSubset(of: c.models.map(\.regularizer)))
+        #expect(c.attacks.interpreters == ["grad", "cam", "gradcam"])
     }
 
     @Test(arguments: [
