@@ -46,7 +46,7 @@ public struct DefenseStudyReport: Codable, Sendable {
 
     /// One row per model and saliency method.
     public func modelTable(_ style: Style) -> Table {
-        let f = Formatter(style: style)
+        let f = Cells(style: style)
         var rows: [[String]] = []
         for m in models {
             let head = [m.name, m.regularizer, f.rate(m.scores.testAccuracy), String(format: "%.0f", m.scores.trainingSeconds)]
@@ -62,7 +62,7 @@ public struct DefenseStudyReport: Codable, Sendable {
 
     /// One row per model and attack row of its defense evaluation (clean, PGD, each interpreter attack, adaptive PGD).
     public func attackTable(_ style: Style) -> Table {
-        let f = Formatter(style: style)
+        let f = Cells(style: style)
         let detectors = detectorKeys, transforms = transformKeys
         let rows = models.flatMap { m in
             m.defense.rows.map { r in
@@ -81,7 +81,7 @@ public struct DefenseStudyReport: Codable, Sendable {
     var transformKeys: [String] { ["none"] + (models.first?.defense.settings.transforms ?? []) }
 
     /// Number formatting of one table style.
-    struct Formatter {
+    struct Cells {
         let style: Style
         func rate(_ v: Double) -> String { style == .markdown ? String(format: "%.1f%%", 100 * v) : String(format: "%.4f", v) }
         func number(_ v: Double) -> String { String(format: style == .markdown ? "%.3f" : "%.5f", v) }
