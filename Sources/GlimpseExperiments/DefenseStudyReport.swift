@@ -27,6 +27,8 @@ public struct DefenseStudyReport: Codable, Sendable {
         public var columns: [String]
         public var rows: [[String]]
 
+        public init(columns: [String], rows: [[String]]) { (self.columns, self.rows) = (columns, rows) }
+
         /// GitHub markdown.
         public var markdown: String {
             ([columns, columns.map { _ in "---" }] + rows).map { "| " + $0.joined(separator: " | ") + " |" }.joined(separator: "\n") + "\n"
