@@ -50,9 +50,13 @@ let package = Package(
         .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
                                                 .product(name: "Yams", package: "Yams")],
                 swiftSettings: numericSettings),
+        .target(name: "GlimpseExperiments", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseModels", "GlimpseSaliency", "GlimpseMetrics",
+                                                    "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses", "GlimpseGallery",
+                                                    .product(name: "Yams", package: "Yams")],
+                swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
             "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseVis", "GlimpseSaliency", "GlimpseGallery", "GlimpseMetrics",
-            "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses",
+            "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses", "GlimpseExperiments",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: numericSettings),
 
@@ -82,6 +86,8 @@ let package = Package(
                     swiftSettings: numericSettings),
         .testTarget(name: "GlimpseAttacksTests", dependencies: ["GlimpseAttacks", "GlimpseFormats"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
+        .testTarget(name: "GlimpseExperimentsTests", dependencies: ["GlimpseExperiments", "GlimpseTraining", "GlimpseDefenses", "GlimpseGallery"],
+                    swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
 )

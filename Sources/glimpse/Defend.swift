@@ -70,7 +70,7 @@ struct Defend: ParsableCommand {
         let folder = URL(fileURLWithPath: out)
         let report = try DefenseEvaluation(model: model, settings: settings)
             .run(calibration: calibration, attacked: attacked.images, labels: attacked.labels,
-                 resumeFolder: folder.appendingPathComponent("rows")) { Progress.line($0) }
+                 resumeFolder: folder.appendingPathComponent("rows"), progress: { Progress.line($0) })
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

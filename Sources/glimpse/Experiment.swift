@@ -7,7 +7,7 @@ import GlimpseModels
 struct Experiment: ParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Run attack experiments described in YAML, resumably and in shards, and tabulate the results.",
-        subcommands: [ExperimentRun.self, ExperimentTable.self]
+        subcommands: [ExperimentRun.self, ExperimentTable.self, ExperimentDefenses.self]
     )
 }
 

@@ -42,9 +42,10 @@ public struct DefenseEvaluation {
 
     /// Runs everything: `calibration` are clean images (with labels) for the thresholds, `attacked` the images to
     /// attack (those misclassified already are dropped). With `resumeFolder`, every finished row is stored there and
-    /// a later run with the same settings and images reuses it. `progress` receives one line per finished stage.
+    /// a later run with the same settings and images reuses it. `progress` receives one line per finished stage,
+    /// `computed` the key of each row measured in this call (rows reused from `resumeFolder` are not reported).
     public func run(calibration: Tensor, attacked: Tensor, labels: [Int], resumeFolder: URL? = nil,
-                    progress: (String) -> Void = { _ in }) throws -> DefenseReport {
+                    progress: (String) -> Void = { _ in }, computed: @escaping (String) -> Void = { _ in }) throws -> DefenseReport {
         let start = Date()
         let transforms = try settings.transforms.map { ($0, try InputTransform(parsing: $0)) }
         let squeezing = try FeatureSqueezingDetector(model: model, squeezers: settings.squeezers.map(InputTransform.init(parsing:)))
@@ -60,7 +61,7 @@ public struct DefenseEvaluation {
         let (x, y) = try correctlyClassified(attacked, labels)
         let measure = RowMeasure(model: model, detectors: detectors, thresholds: thresholds, transforms: transforms)
 
-        let store = RowStore(folder: resumeFolder, settings: settings, thresholds: thresholds.map(\.value), labels: y)
+        let store = RowStore(folder: resumeFolder, settings: settings, thresholds: thresholds.map(\.value), labels: y, computed: computed)
         var rows = [try store.row("clean") { try measure.cleanRow(x, labels: y) }]
         rows.append(try store.row("pgd") {
             let r = try self.pgd(eps: settings.eps).attack(model, images: x, labels: y)
@@ -74,8 +75,10 @@ public struct DefenseEvaluation {
                     var attack = InterpreterAttack.preset(settings.interpreterPreset, method: method, interpreter: interpreter)
                     attack.eps = settings.eps
                     attack.seed = settings.seed
-                    let r = try attack.attack(model, images: x, labels: y).result
-                    return try measure.row(method.rawValue, name, eps: settings.eps, adversarial: r.adversarial, labels: y, success: r.success)
+                    let run = try attack.attack(model, images: x, labels: y), r = run.result
+                    var row = try measure.row(method.rawValue, name, eps: settings.eps, adversarial: r.adversarial, labels: y, success: r.success)
+                    row.iou = try Self.meanIoU(run, success: r.success)
+                    return row
                 })
                 progress("\(method.rawValue) on \(name) done")
             }
@@ -100,6 +103,20 @@ public struct DefenseEvaluation {
                              detectors: Dictionary(uniqueKeysWithValues: detectors.map { ($0.key, $0.detector.name) }),
                              thresholds: Dictionary(uniqueKeysWithValues: zip(detectors.map(\.key), thresholds.map { Double($0.value) })),
                              rows: rows, sweep: sweep, seconds: Date().timeIntervalSince(start))
+    }
+
+    /// Top-k% IoU (10%…90%) between each successful image's adversarial map and its clean map, averaged over the
+    /// successful images; nil when none succeeded.
+    static func meanIoU(_ run: InterpreterAttackResult, success: [Bool]) throws -> [Double]? {
+        let succeeded = success.indices.filter { success[$0] }
+        guard !succeeded.isEmpty else { return nil }
+        var sum = [Double](repeating: 0, count: MapMetrics.defaultFractions.count)
+        for i in succeeded {
+            let clean = try run.cleanMaps.sliced(axis: 0, i..<(i + 1)).scalars
+            let adversarial = try run.adversarialMaps.sliced(axis: 0, i..<(i + 1)).scalars
+            for (k, v) in MapMetrics.topKIoU(adversarial, clean).enumerated() { sum[k] += v }
+        }
+        return sum.map { $0 / Double(succeeded.count) }
     }
 
     /// Untargeted PGD-L∞ with Madry's step α = 2.5·ε/steps and a random start.

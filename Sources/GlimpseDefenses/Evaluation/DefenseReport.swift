@@ -17,6 +17,9 @@ public struct DefenseRow: Codable, Sendable, Equatable {
     public var detection: [String: Double]
     /// "none" or a transform ("bits:4", "jpeg:75", ...) → accuracy on the images after that transform.
     public var accuracy: [String: Double]
+    /// Interpreter attacks: mean top-k% IoU (k = 10%…90%) of the adversarial map with the clean map over the
+    /// successful images; nil for the other rows.
+    public var iou: [Double]? = nil
 }
 
 /// The result of a `DefenseEvaluation` run.

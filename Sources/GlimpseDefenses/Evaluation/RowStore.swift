@@ -9,6 +9,8 @@ struct RowStore {
     let settings: DefenseEvaluation.Settings
     let thresholds: [Float]
     let labels: [Int]
+    /// Told the key of each row that `row` measures (not of the rows it reuses).
+    var computed: (String) -> Void = { _ in }
 
     private struct Stored: Codable {
         var settings: DefenseEvaluation.Settings
@@ -26,6 +28,7 @@ struct RowStore {
             return stored.row
         }
         let row = try make()
+        computed(key)
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try AtomicFile.write(JSONEncoder().encode(Stored(settings: settings, thresholds: thresholds, labels: labels, row: row)), to: url)
         return row
