@@ -16,7 +16,7 @@ struct ExperimentDefenses: ParsableCommand {
         computes only what is missing. Writes OUT/table.md, models.csv, attacks.csv, study.json and records.json \
         (glimpse gallery build OUT/records.json --out SITE).
 
-        Example: glimpse experiment defenses experiments/defenses-quick.yaml --out runs/defenses-quick
+        Example: glimpse experiment defenses Docs/experiments/defenses-quick.yaml --out runs/defenses-quick
         """
     )
 

@@ -22,7 +22,7 @@ import Testing
     @Test(arguments: ["defenses-quick", "defenses-full"])
     func checkedInConfigsLoad(_ name: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        let c = try DefenseStudyConfig.load(contentsOf: root.appendingPathComponent("experiments/\(name).yaml"))
+        let c = try DefenseStudyConfig.load(contentsOf: root.appendingPathComponent("Docs/experiments/\(name).yaml"))
         #expect(c.models.first?.regularizer == "none")
         #expect(Set(["adversarial", "gbp-align", "cgc"]).isSubset(of: c.models.map(\.regularizer)))
         #expect(c.attacks.interpreters == ["grad", "cam", "gradcam"])
