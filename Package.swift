@@ -14,7 +14,7 @@ let package = Package(
     products: [
         .library(name: "Glimpse", targets: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels",
                                             "GlimpseVis", "GlimpseSaliency", "GlimpseMetrics", "GlimpseTraining", "GlimpseAttacks", "GlimpseDefenses",
-                                            "GlimpseGallery"]),
+                                            "GlimpseExperiments", "GlimpseGallery"]),
         .executable(name: "glimpse", targets: ["glimpse"]),
     ],
     dependencies: [
