@@ -18,7 +18,8 @@ struct Visualize: ParsableCommand {
 
         --layers/--channels: channels are optimised --batch at a time; each writes <layer>_<c>.png and
         <layer>_<c>.json atomically, and finished chunks are skipped when the command is run again (resume).
-        --grid adds one grid_<layer>.png per layer. --objective "L:7" (or "L", "logit:K", "prob:K"): --batch images of
+        --grid adds one grid_<layer>.png per layer; --param maco also writes <layer>_<c>_transparency.png (MACO's
+        accumulated |gradient| as opacity over white). --objective "L:7" (or "L", "logit:K", "prob:K"): --batch images of
         one objective, with --diversity W subtracting W x diversity. --class-agnostic --images DIR: the dual objective of
         The Mind's Eye. Every run writes visualize.json (settings, per-image objectives, timing). Same seed, same images.
 
