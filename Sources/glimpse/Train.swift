@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlimpseFormats
 import GlimpseModels
 import GlimpseTraining
 
@@ -55,6 +56,9 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images (quick runs).")
     var limit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Start from these weights (a model.safetensors; --widths is then ignored) instead of a fresh initialisation.", valueName: "path"))
+    var initWeights: String?
+
     @OptionGroup var regularization: TrainRegularizerOptions
 
     func validate() throws {
@@ -62,6 +66,9 @@ struct Train: ParsableCommand {
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
         guard FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer) != nil else { throw ValidationError("unknown optimiser '\(optimizer)'; known: adam, adamw, sgd") }
         guard blockWidths.count == 3, blockWidths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--widths needs three positive integers, found '\(widths)'") }
+        guard regularization.regularizer != "model-doctor" || regularization.doctorModel != nil || initWeights != nil else {
+            throw ValidationError("--regularizer model-doctor needs a trained model to diagnose: --doctor-model PATH or --init-weights PATH")
+        }
         guard epochs >= 1, batchSize >= 1, shift >= 0, (limit ?? 1) >= 1 else { throw ValidationError("--epochs, --batch-size and --limit must be at least 1, --shift at least 0") }
     }
 
@@ -74,8 +81,12 @@ struct Train: ParsableCommand {
         var config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
                                                    optimizer: FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer)!,
                                                    learningRate: lr, weightDecay: weightDecay, maxShift: shift)
-        config.regularizer = try regularization.make()
-        let model = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
+        config.regularizer = try regularization.make { layer, images, theta in
+            let diagnosed = try FashionCNN(stateDict: Safetensors.load(contentsOf: URL(fileURLWithPath: (regularization.doctorModel ?? initWeights)!)))
+            return try ModelDoctor.diagnose(diagnosed, on: data, layer: layer, imagesPerClass: images, threshold: theta)
+        }
+        let model = try FashionCNN(stateDict: initWeights.map { try Safetensors.load(contentsOf: URL(fileURLWithPath: $0)) }
+                                   ?? FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
         let state = try ClassifierTraining.train(model, on: data, evaluation: test, config: config, folder: URL(fileURLWithPath: out),
                                                  resume: resume) { p in
             Progress.update("epoch \(p.epoch + 1)/\(epochs)", step: p.batch, of: p.batchesPerEpoch,

@@ -3,7 +3,7 @@ import GlimpseTraining
 
 /// `glimpse train` options choosing a training defense or interpretability regularizer.
 struct TrainRegularizerOptions: ParsableArguments {
-    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) or cgc (Contrastive Grad-CAM Consistency at relu3).")
+    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) cgc (Contrastive Grad-CAM Consistency at relu3) or model-doctor (Model Doctor's channel constraint; needs --doctor-model or --init).")
     var regularizer: String = "none"
 
     @Option(name: .long, help: "gbp-align: weight λ of 1 − cos(standard, guided input gradient).")
@@ -27,8 +27,24 @@ struct TrainRegularizerOptions: ParsableArguments {
     @Option(name: .long, help: "adversarial: fraction of each batch replaced by PGD examples.")
     var advFraction: Float = 1
 
+    @Option(name: .long, help: "model-doctor: weight α of the channel constraint.")
+    var doctorAlpha: Float = 10
+
+    @Option(name: .long, help: "model-doctor: threshold θ of the min-max normalised class-channel gradients in the diagnosis.")
+    var doctorTheta: Float = 0.2
+
+    @Option(name: .long, help: "model-doctor: most confident correctly classified training images per class in the diagnosis.")
+    var doctorImages: Int = 50
+
+    @Option(name: .long, help: "model-doctor: layer constrained (the last convolution's output).")
+    var doctorLayer: String = "conv3"
+
+    @Option(name: .long, help: ArgumentHelp("model-doctor: weights of the trained model to diagnose (a model.safetensors). Default: --init.", valueName: "path"))
+    var doctorModel: String?
+
     /// The chosen regularizer (nil for none); a one-line validation error for unknown names or bad values.
-    func make() throws -> Regularizer? {
+    /// `diagnose(layer, imagesPerClass, θ)` gives Model Doctor's channel mask (called for model-doctor only).
+    func make(diagnose: (String, Int, Float) throws -> [[Float]] = { _, _, _ in [[1]] }) throws -> Regularizer? {
         do {
             switch regularizer {
             case "none": return nil
@@ -36,7 +52,13 @@ struct TrainRegularizerOptions: ParsableArguments {
                 return .adversarial(try AdversarialTraining(epsilon: advEps, alpha: advAlpha, steps: advSteps, fraction: advFraction))
             case "gbp-align": return .gradientAlignment(try GradientAlignment(lambda: alignWeight))
             case "cgc": return .contrastiveGradCAM(try ContrastiveGradCAM(lambda: cgcWeight, temperature: cgcTemperature))
-            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc")
+            case "model-doctor":
+                guard doctorImages >= 1, doctorTheta.isFinite, (0..<1).contains(doctorTheta) else {
+                    throw ValidationError("--doctor-images must be at least 1 and --doctor-theta in [0, 1)")
+                }
+                return .modelDoctor(try ModelDoctor(alpha: doctorAlpha, layer: doctorLayer,
+                                                    channelMask: diagnose(doctorLayer, doctorImages, doctorTheta)))
+            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc, model-doctor")
             }
         } catch let error as TrainingError {
             throw ValidationError(error.description)
