@@ -76,6 +76,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard (model == nil) == (data == nil) else { throw ValidationError("--model and --data go together (fine-tuning on an image folder)") }
+        guard model == nil || (initWeights == nil && limit == nil) else { throw ValidationError("--init-weights and --limit are for Fashion-MNIST runs; with --model use --weights") }
         guard dataset == "fashion-mnist" else { throw ValidationError("unknown data set '\(dataset)'; known: fashion-mnist") }
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
         guard FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer) != nil else { throw ValidationError("unknown optimiser '\(optimizer)'; known: adam, adamw, sgd") }

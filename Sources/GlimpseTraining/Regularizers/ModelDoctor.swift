@@ -93,6 +93,7 @@ public struct ModelDoctor: Codable, Sendable, Equatable {
 
     func checkShape(_ a: Tensor, classes: Int) throws {
         let width = channelMask.first { !$0.isEmpty }!.count
+        guard classes >= 2 else { throw TrainingError.invalidSetting("Model Doctor needs at least two classes (a runner-up class), found \(classes)") }
         guard a.rank >= 2, a.shape[1] == width, classes == channelMask.count else {
             throw TrainingError.invalidSetting("Model Doctor's mask is \(channelMask.count) classes × \(width) channels; the model has \(classes) classes and \(layer) is \(a.shape)")
         }

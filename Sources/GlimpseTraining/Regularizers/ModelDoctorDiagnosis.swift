@@ -78,10 +78,10 @@ extension ModelDoctor {
     /// unscaled per-image gradients and the model in inference mode — the quantity the treatment minimises.
     public func meanConstraint(_ model: any Classifier, images: Tensor, labels: [Int]) throws -> Double {
         let logits = try model.logits(images)
-        let rivals = Self.rivalClasses(logits, labels: labels)
-        let rival = try Self.classChannelGradients(model, images, classes: rivals, layer: layer)
         let own = try Self.classChannelGradients(model, images, classes: labels, layer: layer)
         try checkShape(own, classes: logits.shape[1])
+        let rivals = Self.rivalClasses(logits, labels: labels)
+        let rival = try Self.classChannelGradients(model, images, classes: rivals, layer: layer)
         let total = try ((rival * weights(rivals, inverted: false)).sum() + (own * weights(labels, inverted: true)).sum()).scalar
         return Double(total) / Double(max(labels.count, 1))
     }
