@@ -12,7 +12,7 @@ struct Defend: ParsableCommand {
         discussion: """
         Calibrates feature squeezing and the interpreter-ensemble check at 5% false-positive rate on clean test images, \
         then reports their true-positive rates on PGD, ADV², AdvEdge and AdvEdge+ (per interpreter) and on an adaptive PGD \
-        that also minimises the feature-squeezing score, and the accuracy each input transform recovers. Writes into --out: \
+        that also minimises the feature-squeezing score and on one that also minimises the ensemble's score, and the accuracy each input transform recovers. Writes into --out: \
         defenses.json (every figure), defenses.md (the table), rows/ (each finished row: run the same command again after \
         a kill and it resumes) and records.json (a gallery record: \
         glimpse gallery build OUT/records.json --out SITE).
@@ -44,12 +44,16 @@ struct Defend: ParsableCommand {
     @Option(name: .long, help: "Weight c of the feature-squeezing score in the adaptive PGD.")
     var adaptiveC: Float = 1
 
+    @Option(name: .long, help: "Weight c of the interpreter-ensemble score in the adaptive PGD against the ensemble.")
+    var adaptiveEnsembleC: Float = 1
+
     @Option(name: .long, help: "Output folder.")
     var out: String
 
     func validate() throws {
         guard eps.isFinite, eps > 0, eps <= 1 else { throw ValidationError("--eps must be in (0, 1], found \(eps)") }
         guard adaptiveC.isFinite, adaptiveC >= 0 else { throw ValidationError("--adaptive-c must be at least 0, found \(adaptiveC)") }
+        guard adaptiveEnsembleC.isFinite, adaptiveEnsembleC >= 0 else { throw ValidationError("--adaptive-ensemble-c must be at least 0, found \(adaptiveEnsembleC)") }
         do { for s in squeezerList { _ = try InputTransform(parsing: s) } } catch { throw ValidationError("--squeezers: \(error)") }
     }
 
@@ -64,6 +68,7 @@ struct Defend: ParsableCommand {
         settings.seed = seed
         settings.squeezers = squeezerList
         settings.adaptiveC = adaptiveC
+        settings.adaptiveEnsembleC = adaptiveEnsembleC
         if preset == .full { settings.interpreters = ["grad", "cam", "gradcam"] }
         let calibration = test.batch(Array(0..<calibrationCount)).images
         let attacked = test.batch(Array(calibrationCount..<(calibrationCount + attackCount)))
@@ -84,7 +89,7 @@ struct Defend: ParsableCommand {
     }
 
     var command: String {
-        "glimpse defend --preset \(preset.rawValue) --eps \(eps) --seed \(seed) --squeezers \(squeezers) --adaptive-c \(adaptiveC)" + (weights.map { " --weights \($0)" } ?? "") + " --out \(out)"
+        "glimpse defend --preset \(preset.rawValue) --eps \(eps) --seed \(seed) --squeezers \(squeezers) --adaptive-c \(adaptiveC) --adaptive-ensemble-c \(adaptiveEnsembleC)" + (weights.map { " --weights \($0)" } ?? "") + " --out \(out)"
     }
 
     /// The table and two plots over the PGD sweep: detection rates and accuracy after each transform vs ε.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import GlimpseFormats
 import GlimpseModels
 import GlimpseTraining
 
@@ -12,7 +13,11 @@ struct Train: ParsableCommand {
         the checkpoint it points at. Kill a run at any moment and run the same command with --resume: it continues from \
         the last checkpoint and ends with the same weights as an uninterrupted run with the same seed.
 
+        With --model and --data it fine-tunes the last layer of a pretrained model on an image folder instead (the rest \
+        frozen), with any --regularizer, and also writes finetuned.safetensors (the full weights with the new head).
+
         Example: glimpse train --dataset fashion-mnist --arch \(FashionCNN.arch) --epochs 4 --out runs/fmnist
+        Example: glimpse train --model efficientnet-lite0 --data photos/ --regularizer cgc --epochs 2 --batch-size 8 --out runs/lite0-cgc
         """
     )
 
@@ -55,27 +60,49 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: "Use only the first N training images (quick runs).")
     var limit: Int?
 
+    @Option(name: .long, help: ArgumentHelp("Start from these weights (a model.safetensors; --widths is then ignored) instead of a fresh initialisation.", valueName: "path"))
+    var initWeights: String?
+
+    @Option(name: .long, help: "Fine-tune this pretrained model's last layer on --data instead (\(HeadFineTuning.headKeys.keys.sorted().joined(separator: ", "))).")
+    var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Weights of --model (default: its bundled weights).", valueName: "path"))
+    var weights: String?
+
+    @Option(name: .long, help: ArgumentHelp("Image folder for --model: one subfolder per class (a new head), or images labelled by the model's own predictions.", valueName: "dir"))
+    var data: String?
+
     @OptionGroup var regularization: TrainRegularizerOptions
 
     func validate() throws {
+        guard (model == nil) == (data == nil) else { throw ValidationError("--model and --data go together (fine-tuning on an image folder)") }
+        guard model == nil || (initWeights == nil && limit == nil) else { throw ValidationError("--init-weights and --limit are for Fashion-MNIST runs; with --model use --weights") }
         guard dataset == "fashion-mnist" else { throw ValidationError("unknown data set '\(dataset)'; known: fashion-mnist") }
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
         guard FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer) != nil else { throw ValidationError("unknown optimiser '\(optimizer)'; known: adam, adamw, sgd") }
         guard blockWidths.count == 3, blockWidths.allSatisfy({ $0 >= 1 }) else { throw ValidationError("--widths needs three positive integers, found '\(widths)'") }
+        guard model != nil || regularization.regularizer != "model-doctor" || regularization.doctorModel != nil || initWeights != nil else {
+            throw ValidationError("--regularizer model-doctor needs a trained model to diagnose: --doctor-model PATH or --init-weights PATH")
+        }
         guard epochs >= 1, batchSize >= 1, shift >= 0, (limit ?? 1) >= 1 else { throw ValidationError("--epochs, --batch-size and --limit must be at least 1, --shift at least 0") }
     }
 
     var blockWidths: [Int] { widths.split(separator: ",").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) } }
 
     func run() throws {
+        if let model, let data { return try fineTune(model, on: URL(fileURLWithPath: data)) }
         let train = try FashionMNIST.load(.train)
         let data = limit.map { train.prefix($0) } ?? train
         let test = try FashionMNIST.load(.test)
         var config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
                                                    optimizer: FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer)!,
                                                    learningRate: lr, weightDecay: weightDecay, maxShift: shift)
-        config.regularizer = try regularization.make()
-        let model = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
+        config.regularizer = try regularization.make { layer, images, theta in
+            let diagnosed = try FashionCNN(stateDict: Safetensors.load(contentsOf: URL(fileURLWithPath: (regularization.doctorModel ?? initWeights)!)))
+            return try ModelDoctor.diagnose(diagnosed, on: data, layer: layer, imagesPerClass: images, threshold: theta)
+        }
+        let model = try FashionCNN(stateDict: initWeights.map { try Safetensors.load(contentsOf: URL(fileURLWithPath: $0)) }
+                                   ?? FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
         let state = try ClassifierTraining.train(model, on: data, evaluation: test, config: config, folder: URL(fileURLWithPath: out),
                                                  resume: resume) { p in
             Progress.update("epoch \(p.epoch + 1)/\(epochs)", step: p.batch, of: p.batchesPerEpoch,

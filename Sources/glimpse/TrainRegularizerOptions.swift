@@ -3,7 +3,7 @@ import GlimpseTraining
 
 /// `glimpse train` options choosing a training defense or interpretability regularizer.
 struct TrainRegularizerOptions: ParsableArguments {
-    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) or cgc (Contrastive Grad-CAM Consistency at relu3).")
+    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) cgc (Contrastive Grad-CAM Consistency at relu3) or model-doctor (Model Doctor's channel constraint; needs --doctor-model or --init).")
     var regularizer: String = "none"
 
     @Option(name: .long, help: "gbp-align: weight λ of 1 − cos(standard, guided input gradient).")
@@ -27,16 +27,40 @@ struct TrainRegularizerOptions: ParsableArguments {
     @Option(name: .long, help: "adversarial: fraction of each batch replaced by PGD examples.")
     var advFraction: Float = 1
 
+    @Option(name: .long, help: "model-doctor: weight α of the channel constraint.")
+    var doctorAlpha: Float = 10
+
+    @Option(name: .long, help: "model-doctor: threshold θ of the min-max normalised class-channel gradients in the diagnosis.")
+    var doctorTheta: Float = 0.2
+
+    @Option(name: .long, help: "model-doctor: most confident correctly classified training images per class in the diagnosis.")
+    var doctorImages: Int = 50
+
+    @Option(name: .long, help: "model-doctor: layer constrained (default: conv3, the last convolution's output; with --model the class-activation layer).")
+    var doctorLayer: String?
+
+    @Option(name: .long, help: ArgumentHelp("model-doctor: weights of the trained model to diagnose (a model.safetensors). Default: --init.", valueName: "path"))
+    var doctorModel: String?
+
     /// The chosen regularizer (nil for none); a one-line validation error for unknown names or bad values.
-    func make() throws -> Regularizer? {
+    /// `diagnose(layer, imagesPerClass, θ)` gives Model Doctor's channel mask (called for model-doctor only); CGC works
+    /// at `camLayer`, Model Doctor at --doctor-layer, else `doctorLayer`.
+    func make(camLayer: String = "relu3", doctorLayer defaultDoctorLayer: String = "conv3",
+              diagnose: (String, Int, Float) throws -> [[Float]] = { _, _, _ in [[1]] }) throws -> Regularizer? {
         do {
             switch regularizer {
             case "none": return nil
             case "adversarial":
                 return .adversarial(try AdversarialTraining(epsilon: advEps, alpha: advAlpha, steps: advSteps, fraction: advFraction))
             case "gbp-align": return .gradientAlignment(try GradientAlignment(lambda: alignWeight))
-            case "cgc": return .contrastiveGradCAM(try ContrastiveGradCAM(lambda: cgcWeight, temperature: cgcTemperature))
-            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc")
+            case "cgc": return .contrastiveGradCAM(try ContrastiveGradCAM(lambda: cgcWeight, temperature: cgcTemperature, layer: camLayer))
+            case "model-doctor":
+                guard doctorImages >= 1, doctorTheta.isFinite, (0..<1).contains(doctorTheta) else {
+                    throw ValidationError("--doctor-images must be at least 1 and --doctor-theta in [0, 1)")
+                }
+                let layer = doctorLayer ?? defaultDoctorLayer
+                return .modelDoctor(try ModelDoctor(alpha: doctorAlpha, layer: layer, channelMask: diagnose(layer, doctorImages, doctorTheta)))
+            default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc, model-doctor")
             }
         } catch let error as TrainingError {
             throw ValidationError(error.description)

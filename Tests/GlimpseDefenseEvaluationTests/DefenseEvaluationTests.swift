@@ -35,6 +35,8 @@ import Testing
         // The adaptive attack still succeeds but escapes feature squeezing more often.
         #expect(adaptive.successRate >= 0.5)
         #expect(try #require(adaptive.detection["squeezing"]) < caught - 0.1)
+        // The adaptive attack against the interpreter ensemble succeeds too (its effect on the score: EnsembleAdaptiveTests).
+        #expect(try row("adaptive-pgd-ensemble").successRate >= 0.5)
         // The interpreter attacks ran on CAM and reached their targets on some images.
         for method in ["adv2", "advedge", "advedge+"] { #expect(try row(method, "cam").successRate > 0.3) }
         // A transform recovers some accuracy on PGD's images (a do-nothing transform leaves it at "none").

@@ -128,12 +128,71 @@ import GlimpseTraining
         #expect(throws: TrainingError.self) { try GradientAlignment(lambda: -1) }
         #expect(throws: TrainingError.self) { try GradientAlignment(lambda: .nan) }
         #expect(throws: TrainingError.self) { try ContrastiveGradCAM(temperature: 0) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(alpha: -1, channelMask: [[1, 0]]) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[1, 0], [1, 0, 1]]) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[0.5, 1]]) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[], []]) }
+    }
+
+    /// A mask for the tiny net (4 classes × 2 channels of `relu`) under which every term of the constraint is active.
+    static let tinyDoctor = try! ModelDoctor(alpha: 1, layer: "relu", channelMask: [[1, 0], [0, 1], [1, 1], [0, 1]])
+
+    @Test func modelDoctorWeightGradientMatchesFiniteDifferences() throws {
+        // The rival classes y′ are recomputed at every perturbed point; the check is meaningful as long as no
+        // perturbation reorders the top two logits, which holds for this net and batch (checked below).
+        let (model, x, labels) = try Self.tiny()
+        let logits = try model.trainingLogits(x, parameters: model.parameters).logits.scalars
+        for i in 0..<2 {
+            let row = logits[(i * 4)..<(i * 4 + 4)].sorted(by: >)
+            #expect(row[0] - row[1] > 0.01, "top two logits too close for a finite-difference check")
+        }
+        let ce = try model.trainingLogits(x, parameters: model.parameters).logits.crossEntropy(labels: labels).scalar
+        let term = try Self.tinyDoctor.loss(model, x, labels: labels, parameters: model.parameters).loss.scalar - ce
+        #expect(term > 0.1, "the constraint must be non-trivial for the check to mean something: \(term)")
+        try Self.checkWeightGradient(model) { p in try Self.tinyDoctor.loss(model, x, labels: labels, parameters: p).loss }
+        #expect(throws: TrainingError.self) { try ModelDoctor(layer: "missing", channelMask: [[1, 0]]).loss(model, x, labels: labels, parameters: model.parameters) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(layer: "relu", channelMask: [[1, 0, 1]]).loss(model, x, labels: labels, parameters: model.parameters) }
+    }
+
+    @Test func modelDoctorLossAndDiagnosisMatchHandComputation() throws {
+        // In the tiny net ∂z_c/∂relu = fc.weight[c] (channel-major), whatever the image: Ĝ_k(z_c) = Σ_j ReLU(W[c, 16k + j])/B.
+        let (model, x, labels) = try Self.tiny()
+        let w = model.parameters["fc.weight"]!.scalars
+        func g(_ c: Int, _ k: Int) -> Double { (0..<16).reduce(0.0) { $0 + Double(max(w[c * 32 + k * 16 + $1], 0)) } }
+        let logits = try model.trainingLogits(x, parameters: model.parameters).logits
+        let rivals = ModelDoctor.rivalClasses(logits, labels: labels)
+        let mask = Self.tinyDoctor.channelMask
+        var expected = 0.0
+        for (b, y) in labels.enumerated() {
+            for k in 0..<2 { expected += (g(rivals[b], k) * Double(mask[rivals[b]][k]) + g(y, k) * Double(1 - mask[y][k])) / 2 }
+        }
+        expected /= 2
+        let ce = Double(try logits.crossEntropy(labels: labels).scalar)
+        let loss = Double(try Self.tinyDoctor.loss(model, x, labels: labels, parameters: model.parameters).loss.scalar)
+        #expect(abs(loss - ce - expected) < 1e-5 * max(1, expected), "loss \(loss - ce) vs hand \(expected)")
+        #expect(ModelDoctor.rivalClasses(try Tensor([0, 3, 1, 2, 5, 1, 0, 0], shape: [2, 4]), labels: [1, 2]) == [3, 0])
+
+        // Diagnosis on images labelled with the net's own predictions: per class, the channel with the larger Σ ReLU(W)
+        // (min-max over two channels gives 0 and 1); classes never predicted are not diagnosed.
+        var rng = SeededRNG(seed: 3)
+        let images = Tensor.uniform([40, 1, 4, 4], rng: &rng)
+        let scores = try model.logits(images).scalars
+        let predicted = (0..<40).map { i in (0..<4).max { scores[i * 4 + $0] < scores[i * 4 + $1] }! }
+        let data = try LabeledImages(pixels: images.scalars, labels: predicted, channels: 1, height: 4, width: 4, classCount: 4)
+        let diagnosed = try ModelDoctor.diagnose(model, on: data, layer: "relu", imagesPerClass: 5)
+        for c in 0..<4 {
+            if predicted.contains(c) { #expect(diagnosed[c] == (g(c, 0) > g(c, 1) ? [1, 0] : [0, 1]), "class \(c)") } else { #expect(diagnosed[c].isEmpty) }
+        }
+        #expect(Set(predicted).count >= 2)
+        #expect(throws: TrainingError.self) { try ModelDoctor.diagnose(model, on: data, layer: "relu", imagesPerClass: 0) }
+        #expect(throws: TrainingError.self) { try ModelDoctor.diagnose(model, on: data, layer: "nope") }
     }
 
     static let regularizers: [Regularizer] = [
         .adversarial(try! AdversarialTraining(epsilon: 0.1, alpha: 0.05, steps: 2, fraction: 0.5)),
         .gradientAlignment(try! GradientAlignment(lambda: 0.5)),
         .contrastiveGradCAM(try! ContrastiveGradCAM()),
+        .modelDoctor(try! ModelDoctor(channelMask: (0..<10).map { c in (0..<8).map { Float(($0 + c) % 2) } })),
     ]
 
     @Test(arguments: regularizers)

@@ -1,7 +1,7 @@
 import GlimpseCore
 import GlimpseModels
 
-/// PGD-L∞ adapted to feature squeezing (the adaptive attack of He et al., "Adversarial Example Defenses: Ensembles
+/// PGD-L∞ adapted to a differentiable detector — feature squeezing or the interpreter ensemble (the adaptive attack of He et al., "Adversarial Example Defenses: Ensembles
 /// of Weak Defenses Are Not Strong", WOOT 2017, and Athalye et al. 2018): each step descends
 /// `max(z_y − max_{j≠y} z_j, −κ) + c·score(x)`, where `score` is the detector's differentiable `scoreTensor`
 /// (bit depth and JPEG through the straight-through estimator). The margin is clamped at −κ so that once an image
@@ -10,7 +10,7 @@ import GlimpseModels
 /// Per image the attack keeps the misclassified iterate with the lowest detector score (the last iterate when none
 /// was misclassified). Steps are projected onto the ε-ball around the clean image and onto [0, 1].
 public struct AdaptivePGD {
-    public var detector: FeatureSqueezingDetector
+    public var detector: any DifferentiableDetector
     public var eps: Float
     public var alpha: Float
     public var steps: Int
@@ -20,7 +20,7 @@ public struct AdaptivePGD {
     public var kappa: Float
     public var seed: UInt64
 
-    public init(detector: FeatureSqueezingDetector, eps: Float = 0.1, alpha: Float = 0.01, steps: Int = 40, c: Float = 10,
+    public init(detector: any DifferentiableDetector, eps: Float = 0.1, alpha: Float = 0.01, steps: Int = 40, c: Float = 10,
                 kappa: Float = 5, seed: UInt64 = 0) {
         self.detector = detector
         (self.eps, self.alpha, self.steps, self.c, self.kappa, self.seed) = (eps, alpha, steps, c, kappa, seed)

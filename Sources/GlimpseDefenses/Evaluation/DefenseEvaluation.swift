@@ -6,8 +6,8 @@ import GlimpseModels
 
 /// Measures the detection and input-transform defenses against the attacks of GlimpseAttacks: each detector's
 /// threshold is calibrated on clean images at a fixed false-positive rate, then applied to the adversarial images
-/// of PGD, ADV², AdvEdge and AdvEdge+ (per interpreter) and of an adaptive PGD that also minimises the
-/// feature-squeezing score; each input transform is applied to the adversarial images to see how much accuracy it
+/// of PGD, ADV², AdvEdge and AdvEdge+ (per interpreter) and of adaptive PGDs that also minimise the
+/// feature-squeezing score or the interpreter-ensemble score; each input transform is applied to the adversarial images to see how much accuracy it
 /// recovers.
 ///
 /// Detection rates are over the *successful* adversarial images (Xu et al.'s convention); accuracies are over all
@@ -26,6 +26,8 @@ public struct DefenseEvaluation {
         public var interpreters = ["grad", "cam"]
         /// Weight c of the detector score in the adaptive attack.
         public var adaptiveC: Float = 1
+        /// Weight c of the interpreter-ensemble score in the adaptive attack against the ensemble.
+        public var adaptiveEnsembleC: Float = 1
         /// Feature squeezing's squeezers: Xu et al.'s MNIST setting (1-bit depth, 2×2 median).
         public var squeezers = ["bits:1", "median:2"]
         public var transforms = ["bits:4", "median:2", "jpeg:75", "gaussian:1"]
@@ -49,9 +51,8 @@ public struct DefenseEvaluation {
         let start = Date()
         let transforms = try settings.transforms.map { ($0, try InputTransform(parsing: $0)) }
         let squeezing = try FeatureSqueezingDetector(model: model, squeezers: settings.squeezers.map(InputTransform.init(parsing:)))
-        let detectors: [(key: String, detector: any AdversarialDetector)] = [
-            ("squeezing", squeezing), ("ensemble", try InterpreterEnsembleDetector(model: model)),
-        ]
+        let ensemble = try InterpreterEnsembleDetector(model: model)
+        let detectors: [(key: String, detector: any AdversarialDetector)] = [("squeezing", squeezing), ("ensemble", ensemble)]
         var thresholds: [DetectionThreshold] = []
         for (key, detector) in detectors {
             thresholds.append(try DetectionThreshold(calibratingOn: detector.scores(calibration),
@@ -90,6 +91,13 @@ public struct DefenseEvaluation {
             return try measure.row("adaptive-pgd", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
         })
         progress("adaptive pgd done")
+        rows.append(try store.row("adaptive-pgd-ensemble") {
+            let adaptive = try AdaptivePGD(detector: ensemble, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
+                                           c: settings.adaptiveEnsembleC, seed: settings.seed).attack(images: x, labels: y)
+            let success = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
+            return try measure.row("adaptive-pgd-ensemble", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
+        })
+        progress("adaptive pgd against the ensemble done")
 
         var sweep: [DefenseRow] = []
         for (i, eps) in settings.epsSweep.enumerated() {

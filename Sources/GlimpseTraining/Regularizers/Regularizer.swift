@@ -13,6 +13,8 @@ public enum Regularizer: Codable, Sendable, Equatable {
     case gradientAlignment(GradientAlignment)
     /// Contrastive Grad-CAM Consistency (Pillai et al.).
     case contrastiveGradCAM(ContrastiveGradCAM)
+    /// Model Doctor's aggregated-gradient channel constraint (Feng et al.).
+    case modelDoctor(ModelDoctor)
 
     /// Throws `TrainingError.invalidSetting` when a weight or attack setting is out of range.
     public func validate() throws {
@@ -21,6 +23,7 @@ public enum Regularizer: Codable, Sendable, Equatable {
         case let .adversarial(a): try a.validate()
         case let .gradientAlignment(g): try g.validate()
         case let .contrastiveGradCAM(c): try c.validate()
+        case let .modelDoctor(d): try d.validate()
         }
     }
 
@@ -39,6 +42,8 @@ public enum Regularizer: Codable, Sendable, Equatable {
             return try g.step(model, x, labels: labels, parameters: parameters)
         case let .contrastiveGradCAM(c):
             return try c.step(model, x, labels: labels, parameters: parameters, rng: &rng)
+        case let .modelDoctor(d):
+            return try d.step(model, x, labels: labels, parameters: parameters)
         }
     }
 }
