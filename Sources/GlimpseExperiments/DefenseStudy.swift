@@ -48,14 +48,17 @@ public struct DefenseStudy {
         let calibration = test.batch(Array(0..<d.calibration)).images
         let attacked = test.batch(Array(d.calibration..<(d.calibration + d.attacked)))
         let faithful = test.batch(Array(d.calibration..<(d.calibration + d.faithfulness)))
-        // Regularizer names are checked before any training starts.
-        let regularizers = try config.models.map { m in
-            do { return try makeRegularizer(m.regularizer, m.options ?? [:]) } catch {
+        // Regularizers are checked before any training starts; those that read an earlier model's weights (`@NAME`)
+        // are made when their turn comes, once that model is trained.
+        func regularizer(_ m: DefenseStudyConfig.Model) throws -> Regularizer? {
+            do { return try makeRegularizer(m.regularizer, try resolved(m)) } catch let error as ExperimentError { throw error } catch {
                 throw ExperimentError.badConfig("model \(m.name): \(error)")
             }
         }
+        for m in config.models where !(m.options ?? [:]).values.contains(where: { $0.hasPrefix("@") }) { _ = try regularizer(m) }
         var results: [DefenseStudyReport.ModelResult] = []
-        for (spec, regularizer) in zip(config.models, regularizers) {
+        for spec in config.models {
+            let regularizer = try regularizer(spec)
             let trained = try StudyTraining(config: config, model: spec, regularizer: regularizer)
                 .run(on: trainData, folder: folder.appendingPathComponent("models/\(spec.name)")) { events(.training(model: spec.name, $0)) }
             events(.trained(model: spec.name, reused: trained.reused))
@@ -85,6 +88,20 @@ public struct DefenseStudy {
         var testImages: Int
         var labels: [Int]
         var seed: UInt64
+    }
+
+    /// The model's options with every `@NAME` value replaced by the weights file of model NAME, which must come
+    /// earlier in the config (e.g. Model Doctor's `doctor-model: "@baseline"` diagnoses the study's baseline).
+    public func resolved(_ model: DefenseStudyConfig.Model) throws -> [String: String] {
+        let earlier = config.models.prefix { $0.name != model.name }.map(\.name)
+        return try (model.options ?? [:]).mapValues { value in
+            guard value.hasPrefix("@") else { return value }
+            let name = String(value.dropFirst())
+            guard earlier.contains(name) else {
+                throw ExperimentError.badConfig("model \(model.name): \(value) must name a model listed before it (\(earlier.joined(separator: ", ")))")
+            }
+            return folder.appendingPathComponent("models/\(name)/\(Checkpoint.modelFile)").path
+        }
     }
 }
 

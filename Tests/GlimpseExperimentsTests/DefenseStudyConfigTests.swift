@@ -19,12 +19,27 @@ import Testing
         #expect(c.attacks.settings.falsePositiveRate == 0.05)
     }
 
+    @Test func atNameOptionsBecomeAnEarlierModelsWeights() throws {
+        let c = try DefenseStudyConfig.parse("""
+        models:
+          - {name: baseline, regularizer: none}
+          - {name: doctor, regularizer: model-doctor, options: {doctor-model: "@baseline", doctor-alpha: 10}}
+          - {name: bad, regularizer: model-doctor, options: {doctor-model: "@later"}}
+          - {name: later, regularizer: none}
+        """)
+        let folder = URL(fileURLWithPath: "/tmp/study")
+        let study = DefenseStudy(config: c, folder: folder) { _, _ in nil }
+        #expect(try study.resolved(c.models[1]) == ["doctor-model": "/tmp/study/models/baseline/model.safetensors", "doctor-alpha": "10"])
+        #expect(throws: ExperimentError.self) { try study.resolved(c.models[2]) }
+        #expect(try study.resolved(c.models[0]) == [:])
+    }
+
     @Test(arguments: ["defenses-quick", "defenses-full"])
     func checkedInConfigsLoad(_ name: String) throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let c = try DefenseStudyConfig.load(contentsOf: root.appendingPathComponent("Docs/experiments/\(name).yaml"))
         #expect(c.models.first?.regularizer == "none")
-        #expect(Set(["adversarial", "gbp-align", "cgc"]).isSubset(of: c.models.map(\.regularizer)))
+        #expect(Set(["adversarial", "gbp-align", "cgc", "model-doctor"]).isSubset(of: c.models.map(\.regularizer)))
         #expect(c.attacks.interpreters == ["grad", "cam", "gradcam"])
     }
 
