@@ -47,7 +47,7 @@ let package = Package(
                 swiftSettings: numericSettings),
         .target(name: "GlimpseTraining", dependencies: ["CGlimpseZlib", "GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency"],
                 swiftSettings: numericSettings),
-        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency",
+        .target(name: "GlimpseAttacks", dependencies: ["GlimpseCore", "GlimpseFormats", "GlimpseImage", "GlimpseModels", "GlimpseSaliency", "GlimpseTraining",
                                                 .product(name: "Yams", package: "Yams")],
                 swiftSettings: numericSettings),
         .executableTarget(name: "glimpse", dependencies: [
@@ -80,7 +80,7 @@ let package = Package(
         .testTarget(name: "GlimpseDefenseEvaluationTests", dependencies: ["GlimpseDefenses", "GlimpseAttacks", "GlimpseTraining",
                                                                         "GlimpseModels", "GlimpseFormats", "GlimpseCore"],
                     swiftSettings: numericSettings),
-        .testTarget(name: "GlimpseAttacksTests", dependencies: ["GlimpseAttacks", "GlimpseFormats"],
+        .testTarget(name: "GlimpseAttacksTests", dependencies: ["GlimpseAttacks", "GlimpseFormats", "GlimpseTraining"],
                     resources: [.copy("Fixtures")], swiftSettings: numericSettings),
     ],
     swiftLanguageModes: [.v5]
