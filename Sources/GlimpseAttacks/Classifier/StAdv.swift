@@ -7,9 +7,10 @@ import GlimpseModels
 /// No pixel-norm ball: the image is warped by a per-pixel flow field f (`FlowField`, bilinear sampling, replicate
 /// border), and the attack minimises `Σ max(max_{j≠t} Z_j − Z_t, −κ)` (targeted; untargeted:
 /// `max(Z_y − max_{j≠y} Z_j, −κ)`) `+ τ·L_flow(f)` with L_flow the flow's smoothness over the 4-neighbourhood.
-/// The paper optimises with L-BFGS; here Adam (AMSGrad) as AdvEdge's StAdv notebooks, from f ~ U(−0.1, 0.1) pixels
-/// (seeded). Keeps, per image, the successful iterate of smallest L_flow (the last iterate if none succeeds).
-/// Defaults: τ = 0.05 (the paper's), κ = 0, 100 steps, learning rate 0.01.
+/// The paper optimises with L-BFGS; here Adam (AMSGrad) as AdvEdge's StAdv notebooks, from the zero flow (with
+/// `initialFlow` r > 0, from f ~ U(−r, r) pixels, seeded; a random start costs smoothness that τ = 0.05 then spends
+/// the first steps removing). Keeps, per image, the successful iterate of smallest L_flow (the last iterate if none
+/// succeeds). Defaults: τ = 0.05 (the paper's), κ = 0, 100 steps, learning rate 0.01, zero initial flow.
 public struct StAdv: ClassifierAttack {
     public let name = "stadv"
     public var tau: Float
@@ -21,7 +22,7 @@ public struct StAdv: ClassifierAttack {
     public var goal: AttackGoal
     public var seed: UInt64
 
-    public init(tau: Float = 0.05, kappa: Float = 0, steps: Int = 100, learningRate: Float = 0.01, initialFlow: Float = 0.1,
+    public init(tau: Float = 0.05, kappa: Float = 0, steps: Int = 100, learningRate: Float = 0.01, initialFlow: Float = 0,
                 goal: AttackGoal = .untargeted, seed: UInt64 = 0) {
         self.tau = tau
         self.kappa = kappa

@@ -75,6 +75,7 @@ public struct InterpreterAttack {
             throw AttackError.badParameter("interpreter attacks need a target class: use a targeted goal")
         }
         let start = Date()
+        interpreter.attackWillStart()
         let mask = try edge.stepMask(for: images).map { try SignStep.expandedMask($0, like: images) }
         var run = Run(attack: self, model: model, images: images, targets: targets,
                       cleanMaps: try interpreter.map(model, images, classes: labels), edgeMask: mask, rng: rng,

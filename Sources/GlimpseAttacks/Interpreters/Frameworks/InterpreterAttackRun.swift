@@ -54,7 +54,11 @@ extension InterpreterAttack {
         func jointGradient(_ x: Tensor, c: Float, predictionWeight: Float = 1) throws -> (grad: Tensor, loss: Float) {
             let tracked = x.detached().requiringGradient()
             let loss = try jointLoss(tracked, c: c, predictionWeight: predictionWeight)
-            return (try gradient(of: loss, wrt: [tracked])[0], loss.scalar)
+            let g = try gradient(of: loss, wrt: [tracked])[0]
+            guard loss.scalar.isFinite, g.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else {
+                throw AttackError.badInput("the joint loss or its gradient is not finite (interpreter \(attack.interpreter.name))")
+            }
+            return (g, loss.scalar)
         }
 
         /// Records one step's loss and reports progress.
