@@ -32,7 +32,7 @@ import Testing
     }
 
     @Test func attackRejectsBadOptionsInOneLine() throws {
-        for args in [["--method", "nope"], ["--interpreter", "mask"], ["--preset", "slow"], ["--goal", "sideways"],
+        for args in [["--method", "nope"], ["--interpreter", "sobel"], ["--preset", "slow"], ["--goal", "sideways"],
                      ["--interpreter", "rts"], ["--framework", "sideways"], ["--method", "pgd", "--framework", "cw"],
                      ["--method", "adv2", "--interpreter", "rts", "--masker", "/nonexistent"]] {
             let r = try CLI.run(["attack"] + args + ["--out", "/tmp/unused", CLI.photos.appendingPathComponent("chelsea.png").path])
