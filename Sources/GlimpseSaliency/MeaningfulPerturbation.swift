@@ -61,11 +61,11 @@ public struct MeaningfulPerturbation {
         return try withoutGradient { try (1 - upsampled(m, height: height, width: width)).reshaped([height, width]) }
     }
 
-    /// Nearest-neighbour upsampling by `maskScale`, then the mask blur.
-    func upsampled(_ m: Tensor, height: Int, width: Int) throws -> Tensor {
-        let (mh, mw) = (m.shape[2], m.shape[3])
-        let nearest = try m.reshaped([1, 1, mh, 1, mw, 1]).broadcast(to: [1, 1, mh, maskScale, mw, maskScale])
-            .reshaped([1, 1, height, width])
+    /// Nearest-neighbour upsampling of masks [N, 1, h, w] by `maskScale`, then the mask blur (differentiable).
+    public func upsampled(_ m: Tensor, height: Int, width: Int) throws -> Tensor {
+        let (n, mh, mw) = (m.shape[0], m.shape[2], m.shape[3])
+        let nearest = try m.reshaped([n, 1, mh, 1, mw, 1]).broadcast(to: [n, 1, mh, maskScale, mw, maskScale])
+            .reshaped([n, 1, height, width])
         return try nearest.gaussianBlurred(sigma: maskBlur)
     }
 

@@ -11,7 +11,9 @@ struct Attack: ParsableCommand {
         abstract: "Attack a classifier, or a classifier and its interpreter, and write the adversarial images and maps.",
         discussion: """
         Methods: pgd (Madry et al. 2018, L∞), fgsm (Goodfellow et al. 2015), cw (Carlini & Wagner 2017, L2),
-        adv2 (Zhang et al. 2020), advedge and advedge+ (Abdukhamidov et al., arXiv 2211.15926).
+        stadv (Xiao et al. 2018, flow field), adv2 (Zhang et al. 2020), advedge and advedge+ (Abdukhamidov et al.,
+        arXiv 2211.15926); the interpreter attacks run in --framework pgd (default), cw or stadv. Interpreters:
+        grad, cam, gradcam, and rts with --masker DIR (a masking model from glimpse masker train).
         Interpreter attacks run two stages (warm start on the prediction, then prediction + c × map distance to the
         clean map) with the schedule of --preset: `paper` (300 + 704 steps for grad, 300 + 1000 for cam/gradcam) or
         `quick` (40 + 60, a scaled-down schedule named as such in every output). ε = 0.031 and α = 1/255 unless given;
@@ -28,11 +30,17 @@ struct Attack: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "pgd, fgsm, cw, adv2, advedge or advedge+.")
+    @Option(name: .long, help: "pgd, fgsm, cw, stadv, adv2, advedge or advedge+.")
     var method: String = "pgd"
 
-    @Option(name: .long, help: "Interpreter attacked (and drawn): grad, cam or gradcam.")
+    @Option(name: .long, help: "Framework of an interpreter attack: pgd (L∞ sign steps), cw (tanh space, L2 penalty) or stadv (flow field).")
+    var framework: String = "pgd"
+
+    @Option(name: .long, help: "Interpreter attacked (and drawn): grad, cam, gradcam or rts (needs --masker).")
     var interpreter: String = "cam"
+
+    @Option(name: .long, help: "Masker folder of the rts interpreter (from glimpse masker train).")
+    var masker: String?
 
     @Option(name: .long, help: "L∞ budget in [0, 1] pixel units (default 0.031).")
     var eps: Float?
@@ -70,13 +78,15 @@ struct Attack: ParsableCommand {
 
     func settings() throws -> AttackSettings {
         guard let m = AttackMethod(rawValue: method), m != .clean else {
-            throw ValidationError("unknown method '\(method)'; known: pgd, fgsm, cw, adv2, advedge, advedge+")
+            throw ValidationError("unknown method '\(method)'; known: pgd, fgsm, cw, stadv, adv2, advedge, advedge+")
         }
+        guard let f = AttackFramework(rawValue: framework) else { throw ValidationError("--framework must be pgd, cw or stadv") }
+        if f != .pgd, m.interpreterMethod == nil { throw ValidationError("--framework applies to adv2, advedge and advedge+ only") }
         guard let p = AttackPreset(rawValue: preset) else { throw ValidationError("unknown preset '\(preset)'; known: paper, quick") }
         guard let e = EdgeStages(rawValue: edgeStages) else { throw ValidationError("--edge-stages must be warm-start or all") }
-        _ = try AttackSettings.interpreter(named: interpreter)
+        try AttackSettings.checkInterpreter(interpreter, masker: masker)
         return AttackSettings(method: m, interpreter: interpreter, preset: p, eps: eps, alpha: alpha, steps: steps,
-                              warmStartSteps: warmStart, edgeStages: e, goal: try GoalSetting(parsing: goal), seed: seed)
+                              warmStartSteps: warmStart, edgeStages: e, goal: try GoalSetting(parsing: goal), seed: seed, masker: masker, framework: f)
     }
 
     func run() throws {
@@ -88,15 +98,15 @@ struct Attack: ParsableCommand {
             let x = try model.preprocess(ImageCodec.load(contentsOf: URL(fileURLWithPath: path)))
             let label = Prediction.argmax(try model.logits(x))[0]
             let stem = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
-            let name = "\(stem)_\(method)_\(interpreter)"
+            let name = "\(stem)_\(settings.recordMethod)_\(interpreter)"
             let run = try AttackRun.run(settings, model: model, image: stem, x: x, label: label) { step, total in
-                Progress.update("\(stem) \(method) (\(settings.preset.rawValue))", step: step, of: total)
+                Progress.update("\(stem) \(settings.recordMethod) (\(settings.preset.rawValue))", step: step, of: total)
             }
             if settings.method.interpreterMethod != nil { Progress.finish() }
             try AttackOutputs.write(run, clean: x, name: name, folder: folder)
             let r = run.record
             Progress.line(String(format: "%@ %@: class %d → %d (target %@), success %@, confidence %.3f, L∞ %.4f, map L2 %.3f, IoU %.3f, %.1f s",
-                                 stem, method, r.label, r.prediction, r.target.map(String.init) ?? "none", "\(r.success)",
+                                 stem, settings.recordMethod, r.label, r.prediction, r.target.map(String.init) ?? "none", "\(r.success)",
                                  r.confidence, r.linf, r.mapL2, r.iouMean, r.seconds))
         }
     }

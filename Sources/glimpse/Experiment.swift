@@ -38,14 +38,14 @@ struct ExperimentRun: ParsableCommand {
         try runner.run(load: { name in
             try ModelZoo.load(name, weights: experiment.weights?[name].map { URL(fileURLWithPath: $0) })
         }, report: { i, total, job, record in
-            let what = "[\(i + 1)/\(total)] \(job.imageName) \(job.interpreter) \(job.method.rawValue)"
+            let what = "[\(i + 1)/\(total)] \(job.imageName) \(job.interpreter) \(job.recordMethod)"
             if let r = record {
                 Progress.line(String(format: "%@: success %@, map L2 %.3f, IoU %.3f, %.1f s", what, "\(r.success)", r.mapL2, r.iouMean, r.seconds))
             } else {
                 Progress.line("\(what): done before, skipped")
             }
         }, progress: { job, step, total in
-            Progress.update("  \(job.imageName) \(job.interpreter) \(job.method.rawValue)", step: step, of: total)
+            Progress.update("  \(job.imageName) \(job.interpreter) \(job.recordMethod)", step: step, of: total)
             if step == total { Progress.finish() }
         })
     }

@@ -56,8 +56,10 @@ import Testing
         #expect(c.methods == [.clean, .pgd, .adv2] && c.preset == .quick && c.steps == 10)
         let bad = dir.appendingPathComponent("bad.yaml")
         for text in ["models: [x]\nimages: []\ninterpreters: [cam]\nmethods: [pgd]\npreset: quick",
-                     "models: [x]\nimages: [a]\ninterpreters: [mask]\nmethods: [pgd]\npreset: quick",
+                     "models: [x]\nimages: [a]\ninterpreters: [sobel]\nmethods: [pgd]\npreset: quick",
                      "models: [x]\nimages: [a]\ninterpreters: [cam]\nmethods: [zap]\npreset: quick",
+                     "models: [x]\nimages: [a]\ninterpreters: [rts]\nmethods: [adv2]\npreset: quick",
+                     "models: [x]\nimages: [a]\ninterpreters: [cam]\nmethods: [adv2]\npreset: quick\nframeworks: []",
                      "models: [x]\nimages: [a]\ninterpreters: [cam]\nmethods: [adv2]\npreset: quick\ngoal: untargeted",
                      "images: [a]", ": : :"] {
             try Data(text.utf8).write(to: bad)

@@ -18,8 +18,23 @@ import Testing
         #expect((record?["iou"] as? [Double])?.count == 9)
     }
 
+    @Test func interpreterAttacksRunInTheCWAndStAdvFrameworks() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("glimpse-attack-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: out) }
+        for framework in ["cw", "stadv"] {
+            let r = try CLI.run(["attack", "--method", "adv2", "--framework", framework, "--interpreter", "cam", "--preset", "quick",
+                                 "--warm-start", "2", "--steps", "2", "--out", out.path, CLI.photos.appendingPathComponent("chelsea.png").path])
+            #expect(r.status == 0, "\(r.err)")
+            let url = out.appendingPathComponent("chelsea_adv2-\(framework)_cam_record.json")
+            let record = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any]
+            #expect(record?["method"] as? String == "adv2-\(framework)")
+        }
+    }
+
     @Test func attackRejectsBadOptionsInOneLine() throws {
-        for args in [["--method", "nope"], ["--interpreter", "mask"], ["--preset", "slow"], ["--goal", "sideways"]] {
+        for args in [["--method", "nope"], ["--interpreter", "sobel"], ["--preset", "slow"], ["--goal", "sideways"],
+                     ["--interpreter", "rts"], ["--framework", "sideways"], ["--method", "pgd", "--framework", "cw"],
+                     ["--method", "adv2", "--interpreter", "rts", "--masker", "/nonexistent"]] {
             let r = try CLI.run(["attack"] + args + ["--out", "/tmp/unused", CLI.photos.appendingPathComponent("chelsea.png").path])
             #expect(r.status != 0, "\(args)")
             #expect(r.err.hasPrefix("Error: ") && !r.err.contains("Fatal"), "\(args): \(r.err)")

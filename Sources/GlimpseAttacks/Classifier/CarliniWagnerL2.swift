@@ -40,12 +40,8 @@ public struct CarliniWagnerL2: ClassifierAttack {
         let targets = try AttackSupport.targets(goal, model: model, images: images, labels: labels, rng: &rng)
         let n = images.shape[0], per = images.count / n
         let classes = model.classCount
-        let goalClasses = targets ?? labels
-        let oneHot = Tensor(shape: [n, classes]) { p, count in
-            for k in 0..<count { p[k] = 0 }
-            for i in 0..<n { p[i * classes + goalClasses[i]] = 1 }
-        }
-        var w = AttackSupport.map(images) { v in atanh(Swift.min(Swift.max(2 * v - 1, -1 + 1e-6), 1 - 1e-6)) }
+        let oneHot = CWMargin.oneHot(targets ?? labels, classes: classes)
+        var w = CWMargin.tanhSpace(images)
         var adam = AdamState(count: images.count)
         var best = images.scalars
         var bestL2 = [Float](repeating: .infinity, count: n)
@@ -57,7 +53,7 @@ public struct CarliniWagnerL2: ClassifierAttack {
             let adv = try (tracked.tanh() + 1) * 0.5
             let perImageL2 = try (adv - images).squared().reshaped([n, per]).sum(axes: [1])
             let logits = try model.run(adv).logits
-            let margin = try marginLoss(logits, oneHot: oneHot, targeted: targets != nil)
+            let margin = try CWMargin.loss(logits, oneHot: oneHot, targeted: targets != nil, kappa: kappa)
             let cost = try perImageL2.sum() + margin.sum() * c
             let g = try gradient(of: cost, wrt: [tracked])[0]
             history.append(cost.scalar)
@@ -78,23 +74,44 @@ public struct CarliniWagnerL2: ClassifierAttack {
         return try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: history)
     }
 
+}
+
+/// C&W's margin loss and change of variables, shared by the C&W attacks.
+enum CWMargin {
     /// Per-image `max(max_{j≠t} Z_j − Z_t, −κ)` (targeted) or `max(Z_y − max_{j≠y} Z_j, −κ)`, [N].
-    private func marginLoss(_ logits: Tensor, oneHot: Tensor, targeted: Bool) throws -> Tensor {
+    static func loss(_ logits: Tensor, oneHot: Tensor, targeted: Bool, kappa: Float) throws -> Tensor {
         let goal = try (logits * oneHot).sum(axes: [1])
         let others = try (logits - oneHot * 1e9).max(axes: [1])
         let gap = targeted ? try others - goal : try goal - others
         return try (gap + kappa).relu() - kappa
     }
+
+    /// One-hot rows [N, classes] of `classes`.
+    static func oneHot(_ picked: [Int], classes: Int) -> Tensor {
+        Tensor(shape: [picked.count, classes]) { p, count in
+            for k in 0..<count { p[k] = 0 }
+            for (i, c) in picked.enumerated() { p[i * classes + c] = 1 }
+        }
+    }
+
+    /// w = atanh(2x − 1), x clamped 1e-6 inside (0, 1): the tanh-space point of images x.
+    static func tanhSpace(_ x: Tensor) -> Tensor {
+        AttackSupport.map(x) { v in atanh(Swift.min(Swift.max(2 * v - 1, -1 + 1e-6), 1 - 1e-6)) }
+    }
 }
 
-/// Adam (Kingma & Ba 2015) on one flat parameter tensor: β = (0.9, 0.999), ε = 1e-8, bias-corrected.
+/// Adam (Kingma & Ba 2015) on one flat parameter tensor: β = (0.9, 0.999), ε = 1e-8, bias-corrected; with
+/// `amsgrad` (Reddi et al. 2018, as PyTorch) the running maximum of v̂'s raw average is used.
 struct AdamState {
-    private var m: [Float], v: [Float]
+    private var m: [Float], v: [Float], vMax: [Float]
     private var t = 0
+    let amsgrad: Bool
 
-    init(count: Int) {
+    init(count: Int, amsgrad: Bool = false) {
         m = [Float](repeating: 0, count: count)
         v = [Float](repeating: 0, count: count)
+        vMax = amsgrad ? v : []
+        self.amsgrad = amsgrad
     }
 
     /// The parameters after one update with `gradient` (a descent step).
@@ -106,7 +123,12 @@ struct AdamState {
             for i in 0..<n {
                 m[i] = 0.9 * m[i] + 0.1 * gv[i]
                 v[i] = 0.999 * v[i] + 0.001 * gv[i] * gv[i]
-                out[i] = pv[i] - lr * (m[i] / c1) / ((v[i] / c2).squareRoot() + 1e-8)
+                var second = v[i]
+                if amsgrad {
+                    vMax[i] = Swift.max(vMax[i], v[i])
+                    second = vMax[i]
+                }
+                out[i] = pv[i] - lr * (m[i] / c1) / ((second / c2).squareRoot() + 1e-8)
             }
         }
     }

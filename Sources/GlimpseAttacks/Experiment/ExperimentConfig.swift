@@ -30,6 +30,10 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public var edgeStages: EdgeStages?
     public var goal: GoalSetting?
     public var seed: UInt64?
+    /// Masker folder of the "rts" interpreter (`glimpse masker train`).
+    public var masker: String?
+    /// Frameworks the interpreter attacks run in (default: [pgd]); classifier attacks run once.
+    public var frameworks: [AttackFramework]?
     /// JSON-lines results file (default: the config's name with `.jsonl`).
     public var output: String?
 
@@ -46,6 +50,7 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         let base = url.deletingLastPathComponent()
         config.images = config.images.map { resolve($0, base) }
         config.weights = config.weights?.mapValues { resolve($0, base) }
+        config.masker = config.masker.map { resolve($0, base) }
         config.output = resolve(config.output ?? url.deletingPathExtension().lastPathComponent + ".jsonl", base)
         try config.check()
         return config
@@ -56,16 +61,17 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
         guard !models.isEmpty, !images.isEmpty, !interpreters.isEmpty, !methods.isEmpty else {
             throw AttackError.badParameter("experiment config needs non-empty models, images, interpreters and methods")
         }
-        for name in interpreters { _ = try AttackSettings.interpreter(named: name) }
+        for name in interpreters { try AttackSettings.checkInterpreter(name, masker: masker) }
+        if let frameworks, frameworks.isEmpty { throw AttackError.badParameter("experiment config: frameworks must not be empty when given") }
         if goal == .untargeted, methods.contains(where: { $0.interpreterMethod != nil || $0 == .clean }) {
             throw AttackError.badParameter("interpreter attacks and the clean baseline need a targeted goal, not untargeted")
         }
     }
 
     /// The settings of one method against one interpreter.
-    public func settings(method: AttackMethod, interpreter: String) -> AttackSettings {
+    public func settings(method: AttackMethod, interpreter: String, framework: AttackFramework = .pgd) -> AttackSettings {
         AttackSettings(method: method, interpreter: interpreter, preset: preset, eps: eps, alpha: alpha, steps: steps,
-                       warmStartSteps: warmStartSteps, edgeStages: edgeStages ?? .warmStart, goal: goal ?? .random, seed: seed ?? 0)
+                       warmStartSteps: warmStartSteps, edgeStages: edgeStages ?? .warmStart, goal: goal ?? .random, seed: seed ?? 0, masker: masker, framework: framework)
     }
 
     private static func resolve(_ path: String, _ base: URL) -> String {

@@ -11,12 +11,19 @@ public struct ExperimentRunner {
         public let image: String
         public let interpreter: String
         public let method: AttackMethod
+        /// The framework of an interpreter attack (.pgd for classifier attacks).
+        public let framework: AttackFramework
 
         /// The record identity: the image's file name stem, as written in records.
         public var imageName: String { URL(fileURLWithPath: image).deletingPathExtension().lastPathComponent }
 
+        /// The method as the record names it ("adv2-cw" for ADV² in the C&W framework).
+        public var recordMethod: String {
+            AttackSettings(method: method, interpreter: interpreter, framework: framework).recordMethod
+        }
+
         func matches(_ r: AttackRecord) -> Bool {
-            r.model == model && r.image == imageName && r.interpreter == interpreter && r.method == method.rawValue
+            r.model == model && r.image == imageName && r.interpreter == interpreter && r.method == recordMethod
         }
     }
 
@@ -28,11 +35,18 @@ public struct ExperimentRunner {
         self.shard = shard
     }
 
-    /// All jobs in a fixed order (model, image, interpreter, method).
+    /// All jobs in a fixed order (model, image, interpreter, method, framework).
     public var jobs: [Job] {
-        config.models.flatMap { m in
+        let frameworks = config.frameworks ?? [.pgd]
+        return config.models.flatMap { m in
             config.images.flatMap { i in
-                config.interpreters.flatMap { p in config.methods.map { Job(model: m, image: i, interpreter: p, method: $0) } }
+                config.interpreters.flatMap { p in
+                    config.methods.flatMap { method in
+                        (method.interpreterMethod == nil ? [.pgd] : frameworks).map {
+                            Job(model: m, image: i, interpreter: p, method: method, framework: $0)
+                        }
+                    }
+                }
             }
         }
     }
@@ -63,7 +77,7 @@ public struct ExperimentRunner {
                 inputs[key] = (x, Prediction.argmax(try model.logits(x))[0])
             }
             let (x, label) = inputs[key]!
-            let run = try AttackRun.run(config.settings(method: job.method, interpreter: job.interpreter), model: model,
+            let run = try AttackRun.run(config.settings(method: job.method, interpreter: job.interpreter, framework: job.framework), model: model,
                                         image: job.imageName, x: x, label: label,
                                         progress: progress.map { p in { p(job, $0, $1) } })
             try file.append(run.record)

@@ -13,6 +13,12 @@ public protocol AttackableInterpreter {
     func map(_ model: any Classifier, _ x: Tensor, classes: [Int]) throws -> Tensor
     /// How the interpretation loss reduces (map − target)² per image: the authors sum for Grad, average for CAM.
     var lossReduction: MapLossReduction { get }
+    /// Called when an attack starts: interpreters that keep state between attack steps (MASK) reset it.
+    func attackWillStart()
+}
+
+extension AttackableInterpreter {
+    public func attackWillStart() {}
 }
 
 /// Reduction of the squared map difference over the pixels of one image.

@@ -2,11 +2,12 @@ import Foundation
 import GlimpseCore
 import GlimpseModels
 
-/// Attacks on a classifier *and* its interpreter, PGD framework: ADV² (Zhang et al., "Interpretable Deep Learning
-/// under Fire", USENIX Security 2020) and AdvEdge / AdvEdge+ (Abdukhamidov et al., "Interpretations Cannot Be
-/// Trusted", arXiv 2211.15926).
+/// Attacks on a classifier *and* its interpreter: ADV² (Zhang et al., "Interpretable Deep Learning under Fire",
+/// USENIX Security 2020) and AdvEdge / AdvEdge+ (Abdukhamidov et al., "Interpretations Cannot Be Trusted",
+/// arXiv 2211.15926), in the PGD framework described here (default), or the C&W (`CWFramework.swift`) and StAdv
+/// (`StAdvFramework.swift`) frameworks chosen by `framework`.
 ///
-/// Norm: L∞, ε = 0.031 (≈ 8/255), α = 1/255, no random start, a target class per image (default: random ≠ true).
+/// PGD: norm L∞, ε = 0.031 (≈ 8/255), α = 1/255, no random start, a target class per image (default: random ≠ true).
 /// Stage 1 (warm start): `warmStartSteps` sign steps on CE(f(x), y_t). Stage 2: for each `JointStage`,
 /// sign steps on `ℓ_prd(f(x), y_t) + c·ℓ_int(g(x; y_t), m0)` with c ramped linearly within the stage, where
 /// m0 is the clean image's map for its true class and ℓ_int the summed (Grad) or averaged (CAM) squared difference.
@@ -52,6 +53,12 @@ public struct InterpreterAttack {
     /// Confidence p(y_t) an iterate needs to be kept as the best.
     public var confidence: Float = 0.8
     public var seed: UInt64 = 0
+    /// The optimiser of both stages (PGD by default; C&W and StAdv as in AdvEdge's notebooks).
+    public var framework: AttackFramework = .pgd
+    /// Settings of the C&W framework.
+    public var cw = CWOptions()
+    /// Settings of the StAdv framework.
+    public var stadv = StAdvOptions()
 
     public init(interpreter: any AttackableInterpreter) { self.interpreter = interpreter }
 
@@ -68,46 +75,19 @@ public struct InterpreterAttack {
             throw AttackError.badParameter("interpreter attacks need a target class: use a targeted goal")
         }
         let start = Date()
-        let n = images.shape[0]
-        let cleanMaps = try interpreter.map(model, images, classes: labels)
+        interpreter.attackWillStart()
         let mask = try edge.stepMask(for: images).map { try SignStep.expandedMask($0, like: images) }
-        var history: [Float] = []
-        var done = 0
-        let total = totalSteps
-        // Stage 1: warm start on the prediction, edge-weighted for AdvEdge.
-        var x = images
-        for _ in 0..<warmStartSteps {
-            let (g, loss, _) = try AttackSupport.lossGradient(model, x, labels: labels, targets: targets)
-            history.append(loss)
-            x = AttackSupport.projectLinf(SignStep.descend(x, g, alpha: alpha, mask: mask), around: images, eps: eps)
-            done += 1
-            progress?(done, total)
+        var run = Run(attack: self, model: model, images: images, targets: targets,
+                      cleanMaps: try interpreter.map(model, images, classes: labels), edgeMask: mask, rng: rng,
+                      progress: progress)
+        let adversarial: Tensor
+        switch framework {
+        case .pgd: adversarial = try run.pgd()
+        case .cw: adversarial = try run.carliniWagner()
+        case .stadv: adversarial = try run.spatial()
         }
-        let warmStart = x
-        // Stage 2: prediction + interpretation.
-        let stage2Mask = edgeStages == .all ? mask : nil
-        var best = BestIterate(count: n, confidence: confidence)
-        var sinceCheck = 0
-        for stage in stages {
-            for i in 0..<stage.steps {
-                let tracked = x.requiringGradient()
-                let (map, logits) = try interpreter.attackTerms(model, tracked, classes: targets)
-                let loss = try predictionTerm(logits, targets) + interpretationTerm(map, cleanMaps) * stage.c(at: i)
-                let g = try gradient(of: loss, wrt: [tracked])[0]
-                history.append(loss.scalar)
-                x = AttackSupport.projectLinf(SignStep.descend(x, g, alpha: alpha, mask: stage2Mask), around: images, eps: eps)
-                done += 1
-                sinceCheck += 1
-                if let every = bestEvery, sinceCheck >= every {
-                    sinceCheck = 0
-                    try best.consider(x, model: model, interpreter: interpreter, targets: targets, cleanMaps: cleanMaps)
-                }
-                progress?(done, total)
-            }
-        }
-        let adversarial = bestEvery == nil ? x : try best.merged(fallback: x)
-        let result = try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: history)
-        return InterpreterAttackResult(result: result, warmStart: warmStart, cleanMaps: cleanMaps,
+        let result = try AttackResult(model: model, adversarial: adversarial, labels: labels, targets: targets, lossHistory: run.history)
+        return InterpreterAttackResult(result: result, warmStart: run.warmStart ?? images, cleanMaps: run.cleanMaps,
                                        adversarialMaps: try interpreter.map(model, adversarial, classes: targets),
                                        seconds: Date().timeIntervalSince(start))
     }
@@ -123,6 +103,8 @@ public struct InterpreterAttack {
         if let bestEvery, bestEvery < 1 { throw AttackError.badParameter("bestEvery must be at least 1, found \(bestEvery)") }
         if case let .hard(t) = edge { try AttackSupport.require("edge threshold", t, in: 0...1) }
         if case let .softLabel(q) = predictionLoss { try AttackSupport.require("soft-label confidence", q, in: 0...1) }
+        try cw.validate()
+        try stadv.validate()
     }
 
     /// The stage-2 prediction loss summed over the batch.

@@ -23,13 +23,13 @@ public struct AttackRun {
     public static func run(_ settings: AttackSettings, model: any Classifier, image: String, x: Tensor, label: Int,
                            progress: ((Int, Int) -> Void)? = nil) throws -> AttackRun {
         guard x.rank == 4, x.shape[0] == 1 else { throw AttackError.badInput("one image [1, C, H, W] at a time, found \(x.shape)") }
-        let interpreter = try AttackSettings.interpreter(named: settings.interpreter)
+        let interpreter = try settings.interpreter(for: model)
         let seed = imageSeed(settings.seed, image: image)
         let start = Date()
         let adversarial: Tensor, target: Int?
         let cleanMap: Tensor, adversarialMap: Tensor
         if let method = settings.method.interpreterMethod {
-            let r = try settings.interpreterAttack(method, seed: seed).attack(model, images: x, labels: [label], progress: progress)
+            let r = try settings.interpreterAttack(method, seed: seed, interpreter: interpreter).attack(model, images: x, labels: [label], progress: progress)
             (adversarial, target, cleanMap, adversarialMap) = (r.result.adversarial, r.result.targets?[0], r.cleanMaps, r.adversarialMaps)
         } else {
             if settings.method == .clean {
@@ -46,7 +46,7 @@ public struct AttackRun {
         }
         let seconds = Date().timeIntervalSince(start)
         let record = try AttackRecord.measure(
-            image: image, model: model, method: settings.method.rawValue, interpreter: settings.interpreter,
+            image: image, model: model, method: settings.recordMethod, interpreter: settings.interpreter,
             preset: settings.preset.rawValue, clean: x, adversarial: adversarial, label: label, target: target,
             cleanMap: cleanMap, adversarialMap: adversarialMap, seconds: seconds)
         return AttackRun(adversarial: adversarial, cleanMap: cleanMap, adversarialMap: adversarialMap, record: record)

@@ -1,6 +1,9 @@
+import Foundation
+import GlimpseModels
+
 /// Every attack of the suite by command-line name.
 public enum AttackMethod: String, Codable, Sendable, CaseIterable {
-    case pgd, fgsm, cw, adv2, advedge, advedgePlus = "advedge+"
+    case pgd, fgsm, cw, stadv, adv2, advedge, advedgePlus = "advedge+"
     /// The clean-map baseline of experiment tables: no perturbation; the clean image's map for the target class
     /// compared with its map for the true class.
     case clean
@@ -58,11 +61,14 @@ public enum GoalSetting: Codable, Sendable, Equatable {
 /// preset: ε = 0.031 and α = 1/255 for every method (FGSM: one step of ε); PGD runs as many steps as the
 /// interpreter attack of the same preset (warm start + stage 2) without the interpretation term, so that PGD and
 /// the interpreter attacks compare like for like; C&W keeps torchattacks' c = 1, κ = 0, lr 0.01 with 100 steps
-/// (paper) or 50 (quick).
+/// (paper) or 50 (quick); StAdv takes τ = 5e-4 of AdvEdge's 224² notebooks (the paper's 0.05 freezes the flow at
+/// this size) with the same step counts (quick: learning rate 0.05).
 public struct AttackSettings: Codable, Sendable, Equatable {
     public var method: AttackMethod
-    /// "grad", "cam" or "gradcam".
+    /// "grad", "cam", "gradcam", "mask" or "rts".
     public var interpreter: String
+    /// The masker folder of the "rts" interpreter (`glimpse masker train`).
+    public var masker: String?
     public var preset: AttackPreset
     public var eps: Float?
     public var alpha: Float?
@@ -72,14 +78,18 @@ public struct AttackSettings: Codable, Sendable, Equatable {
     /// Interpreter attacks: the warm-start steps.
     public var warmStartSteps: Int?
     public var edgeStages: EdgeStages
+    /// Interpreter attacks: the framework of both stages.
+    public var framework: AttackFramework
     public var goal: GoalSetting
     public var seed: UInt64
 
     public init(method: AttackMethod, interpreter: String = "cam", preset: AttackPreset = .paper, eps: Float? = nil,
                 alpha: Float? = nil, steps: Int? = nil, warmStartSteps: Int? = nil, edgeStages: EdgeStages = .warmStart,
-                goal: GoalSetting = .random, seed: UInt64 = 0) {
+                goal: GoalSetting = .random, seed: UInt64 = 0, masker: String? = nil, framework: AttackFramework = .pgd) {
+        self.framework = framework
         self.method = method
         self.interpreter = interpreter
+        self.masker = masker
         self.preset = preset
         self.eps = eps
         self.alpha = alpha
@@ -90,19 +100,51 @@ public struct AttackSettings: Codable, Sendable, Equatable {
         self.seed = seed
     }
 
-    /// The interpreter called `name`.
-    public static func interpreter(named name: String) throws -> any AttackableInterpreter {
+    /// Names of the interpreters the attacks know.
+    public static let interpreterNames = ["grad", "cam", "gradcam", "mask", "rts"]
+
+    /// The interpreter called `name`; "rts" needs the `masker` folder and the `model` it was trained for.
+    public static func interpreter(named name: String, masker: String? = nil,
+                                   model: (any Classifier)? = nil) throws -> any AttackableInterpreter {
+        try checkInterpreter(name, masker: masker)
         switch name {
         case "grad": return GradInterpreter()
         case "cam": return CAMInterpreter()
         case "gradcam": return CAMInterpreter(.gradcam)
-        default: throw AttackError.badParameter("unknown interpreter '\(name)'; known: grad, cam, gradcam")
+        case "mask": return MaskInterpreter()
+        default:
+            guard let model, let masker else { throw AttackError.badParameter("the rts interpreter needs the classifier its masker explains") }
+            return try RTSInterpreter(folder: URL(fileURLWithPath: masker), model: model)
         }
     }
 
-    /// The interpreter attack for `method` with these settings applied to the preset.
-    func interpreterAttack(_ method: InterpreterAttackMethod, seed: UInt64) throws -> InterpreterAttack {
-        var a = InterpreterAttack.preset(preset, method: method, interpreter: try Self.interpreter(named: interpreter))
+    /// Throws unless `name` is a known interpreter and, for "rts", a masker folder is given.
+    public static func checkInterpreter(_ name: String, masker: String?) throws {
+        guard interpreterNames.contains(name) else {
+            throw AttackError.badParameter("unknown interpreter '\(name)'; known: \(interpreterNames.joined(separator: ", "))")
+        }
+        if name == "rts", masker == nil {
+            throw AttackError.badParameter("the rts interpreter needs a masker folder (--masker DIR, from glimpse masker train)")
+        }
+    }
+
+    /// The method as records and tables name it: interpreter attacks outside the PGD framework get the
+    /// framework as a suffix ("adv2-cw", "advedge+-stadv").
+    public var recordMethod: String {
+        method.interpreterMethod == nil || framework == .pgd ? method.rawValue : "\(method.rawValue)-\(framework.rawValue)"
+    }
+
+    /// The interpreter of these settings for `model`.
+    public func interpreter(for model: any Classifier) throws -> any AttackableInterpreter {
+        let chosen = try Self.interpreter(named: interpreter, masker: masker, model: model)
+        if preset == .quick, let mask = chosen as? MaskInterpreter { mask.useQuickSchedule() }
+        return chosen
+    }
+
+    /// The interpreter attack for `method` against `interpreter` with these settings applied to the preset.
+    func interpreterAttack(_ method: InterpreterAttackMethod, seed: UInt64,
+                           interpreter: any AttackableInterpreter) throws -> InterpreterAttack {
+        var a = InterpreterAttack.preset(preset, method: method, interpreter: interpreter, framework: framework)
         if let eps { a.eps = eps }
         if let alpha { a.alpha = alpha }
         if let warmStartSteps { a.warmStartSteps = warmStartSteps }
@@ -124,10 +166,13 @@ public struct AttackSettings: Codable, Sendable, Equatable {
 
     /// The classifier attack for `method` with these settings.
     func classifierAttack(seed: UInt64) throws -> any ClassifierAttack {
-        let reference = try interpreterAttack(.adv2, seed: seed)
+        let reference = try interpreterAttack(.adv2, seed: seed, interpreter: CAMInterpreter())
         switch method {
         case .fgsm: return FGSM(eps: reference.eps, goal: goal.goal, seed: seed)
         case .cw: return CarliniWagnerL2(steps: steps ?? (preset == .paper ? 100 : 50), goal: goal.goal, seed: seed)
+        case .stadv:
+            return StAdv(tau: 5e-4, steps: steps ?? (preset == .paper ? 100 : 50), learningRate: preset == .paper ? 0.01 : 0.05,
+                         goal: goal.goal, seed: seed)
         default:
             return PGDLinf(eps: reference.eps, alpha: reference.alpha, steps: steps ?? reference.totalSteps, randomStart: false,
                            goal: goal.goal, seed: seed)

@@ -71,9 +71,19 @@ public final class MaskingModel: MaskingSaliency {
 
     /// Masks [N, 1, S, S] in [0, 1] for `classes` (one per image) at the input resolution.
     public func masks(_ x: Tensor, classes: [Int]) throws -> Tensor {
-        let low = try MaskerNetwork.forward(spec, parameters, features: features(x), selectors: classes, training: false,
-                                            confidence: confidence).mask
-        return try low.resizedBilinear(height: x.shape[2], width: x.shape[3])
+        try nativeMasks(features: features(x), classes: classes).resizedBilinear(height: x.shape[2], width: x.shape[3])
+    }
+
+    /// Masks [N, 1, s, s] on the masker's own grid (the shallowest encoder layer's) from encoder features of
+    /// `spec.layers`, deepest first; differentiable in the features, so attacks can run the classifier once for both
+    /// its logits and these features.
+    public func nativeMasks(features: [Tensor], classes: [Int]) throws -> Tensor {
+        guard features.count == spec.layers.count,
+              zip(features, spec.layerChannels).allSatisfy({ $0.rank == 4 && $0.shape[1] == $1 }) else {
+            throw TrainingError.invalidSetting("the masker needs features of \(spec.layers) with \(spec.layerChannels) channels, found \(features.map(\.shape))")
+        }
+        return try MaskerNetwork.forward(spec, parameters, features: features, selectors: classes, training: false,
+                                  confidence: confidence).mask
     }
 
     /// `MaskingSaliency`: the [H, W] mask of one image x [1, C, H, W] for `classIndex`.
