@@ -74,7 +74,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let specs = try method.split(separator: ",").map { try SaliencySpec(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+        let specs = try SaliencySpec.list(parsing: method)
         let metrics = try Set(metric.split(separator: ",").map { name -> Metric in
             guard let m = Metric(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw MetricError.badInput("unknown metric '\(name)'; known: \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
