@@ -24,6 +24,38 @@ public struct EvaluationRecord: Codable, Sendable, Equatable {
     /// ROAD's (LeRF − MoRF) / 2 averaged over the percentiles 10…90.
     public var road: Double?
     public var sanity: [SanityCheck.Result]?
+
+    /// A record of `method` on `image` for class `classIndex` with no metric yet.
+    public init(image: String, method: String, classIndex: Int, milliseconds: Double) {
+        (self.image, self.method, self.classIndex, self.milliseconds) = (image, method, classIndex, milliseconds)
+    }
+}
+
+extension EvaluationRecord {
+    /// The metrics of `wanted` this record has no value for (pointing only when the image has boxes).
+    public func missing(_ wanted: Set<Metric>, hasBoxes: Bool) -> Set<Metric> {
+        wanted.filter { m in
+            switch m {
+            case .deletion: return deletion == nil
+            case .insertion: return insertion == nil
+            case .adcc: return adcc == nil || confidence == nil
+            case .pointing: return hasBoxes && pointingHit == nil
+            case .road: return road == nil
+            case .sanity: return sanity == nil
+            }
+        }
+    }
+
+    /// Takes every metric this record lacks from `other` (a later run on the same image, method and class);
+    /// values already here and the map time stay.
+    public mutating func fill(from other: EvaluationRecord) {
+        deletion = deletion ?? other.deletion
+        insertion = insertion ?? other.insertion
+        if adcc == nil || confidence == nil { (adcc, confidence) = (other.adcc, other.confidence) }
+        pointingHit = pointingHit ?? other.pointingHit
+        road = road ?? other.road
+        sanity = sanity ?? other.sanity
+    }
 }
 
 /// Computes the requested metrics of saliency methods on one model.

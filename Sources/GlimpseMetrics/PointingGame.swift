@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseCore
 
 /// The pointing game (Zhang et al., ECCV 2016) as TorchRay scores it: a hit when the map's maximum (the first
@@ -28,6 +29,22 @@ public enum PointingGame {
             }
         }
         return false
+    }
+
+    /// Ground-truth boxes per image file name from JSON `{"image": [[x0, y0, x1, y1], ...]}` (the file of
+    /// `glimpse evaluate --boxes`); a box with x0 ≥ x1 or y0 ≥ y1 or not 4 numbers is an error.
+    public static func boxes(json data: Data) throws -> [String: [Box]] {
+        guard let raw = try? JSONDecoder().decode([String: [[Int]]].self, from: data) else {
+            throw MetricError.badInput("boxes must be JSON {\"image\": [[x0, y0, x1, y1], ...]} with integer pixels")
+        }
+        return try raw.mapValues { list in
+            try list.map { b in
+                guard b.count == 4, b[0] < b[2], b[1] < b[3] else {
+                    throw MetricError.badInput("a box must be [x0, y0, x1, y1] with x0 < x1 and y0 < y1, found \(b)")
+                }
+                return Box(x0: b[0], y0: b[1], x1: b[2], y1: b[3])
+            }
+        }
     }
 
     /// The region covered by any of `boxes` in an H×W map.

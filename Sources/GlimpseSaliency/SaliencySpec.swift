@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseCore
 import GlimpseModels
 
@@ -21,6 +22,15 @@ public struct SaliencySpec: Sendable, Equatable, CustomStringConvertible {
         }
         self.init(m, sess: isSESS)
     }
+
+    /// Parses a comma-separated list such as `gradcam, sess:scorecam` (spaces around names ignored), as
+    /// `--method` of `glimpse saliency` and `glimpse evaluate` takes it.
+    public static func list(parsing text: String) throws -> [SaliencySpec] {
+        try text.split(separator: ",").map { try SaliencySpec(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+    }
+
+    /// `--help` line of the wrapper: `sess:NAME` and its paper.
+    public static let sessHelp = "Tursun et al. 2022, SESS (Saliency Enhancing with Scaling and Sliding) wrapping NAME"
 
     public var description: String { sess ? "sess:\(method.rawValue)" : method.rawValue }
 

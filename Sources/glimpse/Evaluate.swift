@@ -22,7 +22,7 @@ struct Evaluate: ParsableCommand {
                                without |·| and SSIM per stage; EfficientNet-Lite0 only
         Maps are min-max normalised before the metrics. The explained class is each image's top-1 class unless
         --target is given. Records are written atomically to --json after every (image, method) pair, and a
-        re-run with the same --json skips the pairs already there.
+        re-run with the same --json computes only the metrics its records lack (new pairs, or e.g. pointing added later).
 
         Example: glimpse evaluate --method gradcam,reciprocam --metric deletion,insertion,adcc --json out.json photos/*.png
         """
@@ -74,7 +74,7 @@ struct Evaluate: ParsableCommand {
     }
 
     func run() throws {
-        let specs = try method.split(separator: ",").map { try SaliencySpec(parsing: $0.trimmingCharacters(in: .whitespaces)) }
+        let specs = try SaliencySpec.list(parsing: method)
         let metrics = try Set(metric.split(separator: ",").map { name -> Metric in
             guard let m = Metric(rawValue: name.trimmingCharacters(in: .whitespaces)) else {
                 throw MetricError.badInput("unknown metric '\(name)'; known: \(Metric.allCases.map(\.rawValue).joined(separator: ", "))")
@@ -114,13 +114,16 @@ struct Evaluate: ParsableCommand {
             let c = target ?? (logits.indices.max { logits[$0] < logits[$1] } ?? 0)
             for spec in specs {
                 done += 1
-                if records.contains(where: { $0.image == name && $0.method == spec.description && $0.classIndex == c }) { continue }
+                let old = records.firstIndex { $0.image == name && $0.method == spec.description && $0.classIndex == c }
+                var job = evaluator
+                job.metrics = old.map { records[$0].missing(metrics, hasBoxes: groundTruth?[name] != nil) } ?? metrics
+                if job.metrics.isEmpty { continue }
                 let label = "\(name) \(spec)"
                 Progress.update(label, step: done - 1, of: total)
-                let record = try evaluator.evaluate(spec, image: name, x, classIndex: c, boxes: groundTruth?[name]) { part in
+                let record = try job.evaluate(spec, image: name, x, classIndex: c, boxes: groundTruth?[name]) { part in
                     Progress.update(label, step: done - 1, of: total, part)
                 }
-                records.append(record)
+                if let old { records[old].fill(from: record) } else { records.append(record) }
                 if let json { try Self.save(records, to: json) }
                 Progress.update(label, step: done, of: total, String(format: "%.0f ms per map", record.milliseconds))
             }
@@ -153,18 +156,7 @@ struct Evaluate: ParsableCommand {
     }
 
     static func loadBoxes(_ path: String) throws -> [String: [PointingGame.Box]] {
-        do {
-            let raw = try JSONDecoder().decode([String: [[Int]]].self, from: Data(contentsOf: URL(fileURLWithPath: path)))
-            return try raw.mapValues { list in
-                try list.map { b in
-                    guard b.count == 4, b[0] < b[2], b[1] < b[3] else { throw MetricError.badInput("a box must be [x0, y0, x1, y1] with x0 < x1, y0 < y1") }
-                    return PointingGame.Box(x0: b[0], y0: b[1], x1: b[2], y1: b[3])
-                }
-            }
-        } catch let error as ValidationError {
-            throw error
-        } catch {
-            throw MetricError.badInput("cannot read boxes from \(path): expected {\"image\": [[x0, y0, x1, y1], ...]}")
-        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw MetricError.badInput("cannot read boxes from \(path)") }
+        return try PointingGame.boxes(json: data)
     }
 }

@@ -136,7 +136,7 @@ extension Gallery {
                 try ImageCodec.write(picture, to: images.appendingPathComponent("\(stem)_input.png"))
                 for method in methods where photoIndex < heavyPhotos || !heavy.contains(method) {
                     Progress.update("saliency", step: done, of: total, "\(stem) \(method.rawValue)")
-                    let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls, stem: stem,
+                    let m = try Outputs.saliency(SaliencySpec(method), model: model, x: x, picture: picture, targetClass: cls, stem: stem,
                                                  options: options, npyFolder: images, pngFolder: images)
                     var scores: [String: Double]?, curveValues: [String: [Double]]?
                     if curveStep > 0 {

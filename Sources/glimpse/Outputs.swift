@@ -33,7 +33,7 @@ enum Outputs {
 
     /// One computed saliency map with the files written for it.
     struct Map {
-        let method: SaliencyMethod
+        let method: SaliencySpec
         /// The map [H, W] itself.
         let values: Tensor
         let png: String?
@@ -41,14 +41,15 @@ enum Outputs {
         let milliseconds: Double
     }
 
-    /// Computes `method` for one preprocessed image and writes `<stem>_<method>_<class>.npy/.png`.
+    /// Computes `method` (a method or `sess:NAME`) for one preprocessed image and writes
+    /// `<stem>_<method>_<class>.npy/.png` (`sess:NAME` as `sess-NAME` in file names).
     /// Gradient maps are heavy-tailed: the picture clips them at their 99th percentile (the .npy stays raw).
-    static func saliency(_ method: SaliencyMethod, model: any Classifier, x: Tensor, picture: RGBImage, targetClass: Int,
+    static func saliency(_ method: SaliencySpec, model: any Classifier, x: Tensor, picture: RGBImage, targetClass: Int,
                          stem: String, options: SaliencyMethod.Options, npyFolder: URL?, pngFolder: URL?) throws -> Map {
         let start = Date()
         let map = try method.map(model: model, x, target: .logit(targetClass), options: options)
         let ms = Date().timeIntervalSince(start) * 1000
-        let file = "\(stem)_\(method.rawValue)_\(targetClass)"
+        let file = "\(stem)_\(method.description.replacingOccurrences(of: ":", with: "-"))_\(targetClass)"
         var png: String?, npy: String?
         if let npyFolder {
             npy = file + ".npy"
@@ -56,7 +57,7 @@ enum Outputs {
         }
         if let pngFolder {
             var shown = map.scalars
-            if !method.usesLayer, let p99 = shown.sorted().dropLast(shown.count / 100).last, p99 > 0 {
+            if !method.isNormalized, let p99 = shown.sorted().dropLast(shown.count / 100).last, p99 > 0 {
                 shown = shown.map { min($0, p99) }
             }
             png = file + ".png"

@@ -13,11 +13,13 @@ struct Saliency: ParsableCommand {
         discussion: """
         Methods (comma-separated in --method):
         \(SaliencyMethod.allCases.map { "  \($0.rawValue.padding(toLength: 22, withPad: " ", startingAt: 0))\($0.paper)" }.joined(separator: "\n"))
+          \("sess:NAME".padding(toLength: 22, withPad: " ", startingAt: 0))\(SaliencySpec.sessHelp)
 
         CAM methods explain --layer (default: the model's last feature map, `_head_act` for EfficientNet-Lite0); \
         their maps are normalised to [0, 1] exactly as pytorch-grad-cam does. Gradient maps are the max over \
         colour channels of |attribution| with respect to the [0, 1] image; guided backpropagation and deconvnet \
-        apply their rule to ReLU6 too. The target is the raw logit of --target, default the top-1 class.
+        apply their rule to ReLU6 too. sess:NAME (e.g. sess:gradcam) runs NAME on 122 windows of 12 scales and \
+        fuses them; its maps are in [0, 1]. The target is the raw logit of --target, default the top-1 class.
 
         Example: glimpse saliency --method gradcam,scorecam,smoothgrad --png out/ --npy out/ photos/chelsea.png
         """
@@ -25,7 +27,7 @@ struct Saliency: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
 
-    @Option(name: .long, help: "Methods, comma-separated (see above).")
+    @Option(name: .long, help: "Methods, comma-separated (see above; sess:NAME wraps NAME in SESS).")
     var method: String = "gradcam"
 
     @Option(name: .long, help: "Layer explained by CAM methods (see `glimpse layers`).")
@@ -64,19 +66,8 @@ struct Saliency: ParsableCommand {
         guard samples >= 1, steps >= 1, noise >= 0 else { throw ValidationError("--samples and --steps must be at least 1, --noise at least 0") }
     }
 
-    /// The methods of --method; an unknown name is a one-line error.
-    func methods() throws -> [SaliencyMethod] {
-        try method.split(separator: ",").map { name in
-            let name = name.trimmingCharacters(in: .whitespaces)
-            guard let m = SaliencyMethod(rawValue: name) else {
-                throw SaliencyError.unknownMethod(name, known: SaliencyMethod.allCases.map(\.rawValue))
-            }
-            return m
-        }
-    }
-
     func run() throws {
-        let methods = try methods()
+        let methods = try SaliencySpec.list(parsing: method)
         let model = try modelOptions.load()
         if let layer, !model.layerPaths.contains(layer) { throw ModelError.unknownLayer(layer, known: model.layerPaths) }
         if let target, !(0..<model.classCount).contains(target) {
@@ -104,7 +95,7 @@ struct Saliency: ParsableCommand {
                 let m = try Outputs.saliency(method, model: model, x: x, picture: picture, targetClass: cls,
                                              stem: stem, options: options, npyFolder: npy.map { URL(fileURLWithPath: $0) },
                                              pngFolder: png.map { URL(fileURLWithPath: $0) })
-                Progress.line(String(format: "%@  %@ (class %d %@): %.1f ms", stem, method.rawValue, cls, ImageNetClasses.name(cls), m.milliseconds))
+                Progress.line(String(format: "%@  %@ (class %d %@): %.1f ms", stem, method.description, cls, ImageNetClasses.name(cls), m.milliseconds))
             }
         }
     }
