@@ -29,10 +29,12 @@ struct ExperimentDefenses: ParsableCommand {
     func run() throws {
         let study = try DefenseStudyConfig.load(contentsOf: URL(fileURLWithPath: config))
         let folder = URL(fileURLWithPath: outFolder)
+        let train = try FashionMNIST.load(.train)
+        let studyTrain = study.data.train.map { train.prefix($0) } ?? train
         let runner = DefenseStudy(config: study, folder: folder) { name, options in
-            try ExperimentDefenses.regularizer(name, options)
+            try ExperimentDefenses.regularizer(name, options, diagnosisData: studyTrain)
         }
-        let report = try runner.run(train: FashionMNIST.load(.train), test: FashionMNIST.load(.test)) { event in
+        let report = try runner.run(train: train, test: FashionMNIST.load(.test)) { event in
             switch event {
             case let .training(model, p):
                 Progress.update("\(model) epoch \(p.epoch + 1)", step: p.batch, of: p.batchesPerEpoch,
@@ -53,10 +55,16 @@ struct ExperimentDefenses: ParsableCommand {
     var command: String { "glimpse experiment defenses \(config) --out \(outFolder)" }
 
     /// The regularizer `glimpse train --regularizer NAME --OPTION VALUE ...` would use, so the study knows every
-    /// regularizer `glimpse train` knows.
-    static func regularizer(_ name: String, _ options: [String: String]) throws -> Regularizer? {
+    /// regularizer `glimpse train` knows; Model Doctor diagnoses its `doctor-model` on `diagnosisData`.
+    static func regularizer(_ name: String, _ options: [String: String], diagnosisData: LabeledImages) throws -> Regularizer? {
         let arguments = ["--regularizer", name] + options.keys.sorted().flatMap { ["--" + $0, options[$0]!] }
-        do { return try TrainRegularizerOptions.parse(arguments).make() } catch {
+        do {
+            let parsed = try TrainRegularizerOptions.parse(arguments)
+            if name == "model-doctor", parsed.doctorModel == nil {
+                throw ValidationError("model-doctor needs doctor-model: the weights to diagnose, e.g. \"@baseline\"")
+            }
+            return try parsed.make(diagnose: TrainRegularizerOptions.diagnosis(ofFashionCNN: parsed.doctorModel ?? "", on: diagnosisData))
+        } catch {
             throw ValidationError(TrainRegularizerOptions.message(for: error))
         }
     }

@@ -97,10 +97,8 @@ struct Train: ParsableCommand {
         var config = try FashionMNISTRecipe.config(epochs: epochs, exampleCount: data.count, seed: seed, batchSize: batchSize,
                                                    optimizer: FashionMNISTRecipe.OptimizerChoice(rawValue: optimizer)!,
                                                    learningRate: lr, weightDecay: weightDecay, maxShift: shift)
-        config.regularizer = try regularization.make { layer, images, theta in
-            let diagnosed = try FashionCNN(stateDict: Safetensors.load(contentsOf: URL(fileURLWithPath: (regularization.doctorModel ?? initWeights)!)))
-            return try ModelDoctor.diagnose(diagnosed, on: data, layer: layer, imagesPerClass: images, threshold: theta)
-        }
+        config.regularizer = try regularization.make(
+            diagnose: TrainRegularizerOptions.diagnosis(ofFashionCNN: (regularization.doctorModel ?? initWeights)!, on: data))
         let model = try FashionCNN(stateDict: initWeights.map { try Safetensors.load(contentsOf: URL(fileURLWithPath: $0)) }
                                    ?? FashionCNN.initialStateDict(widths: blockWidths, seed: seed))
         let state = try ClassifierTraining.train(model, on: data, evaluation: test, config: config, folder: URL(fileURLWithPath: out),

@@ -1,4 +1,7 @@
 import ArgumentParser
+import Foundation
+import GlimpseFormats
+import GlimpseModels
 import GlimpseTraining
 
 /// `glimpse train` options choosing a training defense or interpretability regularizer.
@@ -68,4 +71,12 @@ struct TrainRegularizerOptions: ParsableArguments {
     }
 
     func validate() throws { _ = try make() }
+
+    /// Model Doctor's diagnosis (the `diagnose` argument of `make`) of the Fashion-MNIST CNN saved at `weights`, on `data`.
+    static func diagnosis(ofFashionCNN weights: String, on data: LabeledImages) -> (String, Int, Float) throws -> [[Float]] {
+        { layer, images, theta in
+            let diagnosed = try FashionCNN(stateDict: Safetensors.load(contentsOf: URL(fileURLWithPath: weights)))
+            return try ModelDoctor.diagnose(diagnosed, on: data, layer: layer, imagesPerClass: images, threshold: theta)
+        }
+    }
 }

@@ -46,12 +46,12 @@ struct DefenseStudyTests {
         let train = try FashionMNIST.load(.train), test = try FashionMNIST.load(.test)
 
         let first = try Self.run(config, folder, train: train, test: test)
-        let defenseKeys = ["clean", "pgd", "adv2-grad", "advedge-grad", "advedge+-grad", "adaptive-pgd", "sweep-0", "sweep-1"]
+        let defenseKeys = ["clean", "pgd", "adv2-grad", "advedge-grad", "advedge+-grad", "adaptive-pgd", "adaptive-pgd-ensemble", "sweep-0", "sweep-1"]
         #expect(first.computed.sorted() == ["baseline", "gbp-align"].flatMap { m in ["\(m)/model"] + defenseKeys.map { "\(m)/defense/\($0)" } }.sorted())
         #expect(first.reusedModels.isEmpty)
         try first.report.write(to: folder, command: "test")
         let attacks = first.report.attackTable(.csv)
-        #expect(attacks.rows.count == 2 * 6)
+        #expect(attacks.rows.count == 2 * 7)
         #expect(attacks.rows.map { $0[0] + " " + $0[1] } .contains("gbp-align advedge+"))
         let iouColumn = try #require(attacks.columns.firstIndex(of: "map IoU"))
         for row in attacks.rows where row[1].hasPrefix("adv") && row[1] != "adaptive-pgd" {
@@ -64,7 +64,7 @@ struct DefenseStudyTests {
             #expect(FileManager.default.fileExists(atPath: folder.appendingPathComponent(file).path), "\(file)")
         }
         let csv = try String(contentsOf: folder.appendingPathComponent("attacks.csv"), encoding: .utf8)
-        #expect(csv.split(separator: "\n").count == 1 + 2 * 6)
+        #expect(csv.split(separator: "\n").count == 1 + 2 * 7)
 
         let second = try Self.run(config, folder, train: train, test: test)
         #expect(second.computed.isEmpty)
