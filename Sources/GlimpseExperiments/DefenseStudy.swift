@@ -50,15 +50,19 @@ public struct DefenseStudy {
         let faithful = test.batch(Array(d.calibration..<(d.calibration + d.faithfulness)))
         // Regularizers are checked before any training starts; those that read an earlier model's weights (`@NAME`)
         // are made when their turn comes, once that model is trained.
-        func regularizer(_ m: DefenseStudyConfig.Model) throws -> Regularizer? {
+        func checkedRegularizer(_ m: DefenseStudyConfig.Model) throws -> Regularizer? {
             do { return try makeRegularizer(m.regularizer, try resolved(m)) } catch let error as ExperimentError { throw error } catch {
                 throw ExperimentError.badConfig("model \(m.name): \(error)")
             }
         }
-        for m in config.models where !(m.options ?? [:]).values.contains(where: { $0.hasPrefix("@") }) { _ = try regularizer(m) }
+        // Made once: up front, or (reading an earlier model) when its turn comes.
+        var ready: [Int: Regularizer?] = [:]
+        for (i, m) in config.models.enumerated() where !(m.options ?? [:]).values.contains(where: { $0.hasPrefix("@") }) {
+            ready[i] = try checkedRegularizer(m)
+        }
         var results: [DefenseStudyReport.ModelResult] = []
-        for spec in config.models {
-            let regularizer = try regularizer(spec)
+        for (i, spec) in config.models.enumerated() {
+            let regularizer = try ready[i] ?? checkedRegularizer(spec)
             let trained = try StudyTraining(config: config, model: spec, regularizer: regularizer)
                 .run(on: trainData, folder: folder.appendingPathComponent("models/\(spec.name)")) { events(.training(model: spec.name, $0)) }
             events(.trained(model: spec.name, reused: trained.reused))

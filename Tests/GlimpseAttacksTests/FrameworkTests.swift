@@ -37,13 +37,9 @@ import Testing
         }
         let analytic = try FlowField.flowGradient(x, flow: safe, upstream: r).scalars
         #expect(analytic.contains { abs($0) > 1e-2 } && analytic.contains { $0 == 0 }, "some points move, some are clamped")
-        let eps: Float = 1e-3
         var worst = 0.0
         for i in 0..<safe.count {
-            var plus = safe, minus = safe
-            plus.withUnsafeMutableBufferPointer { $0[i] += eps }
-            minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
-            let numeric = (try objective(plus) - objective(minus)) / Double(2 * eps)
+            let numeric = try centralDifference(at: safe, index: i, objective)
             worst = max(worst, abs(numeric - Double(analytic[i])) / (1e-3 + 1e-2 * abs(numeric)))
         }
         #expect(worst <= 1, "flow gradient differs from finite differences (normalised error \(worst))")
@@ -57,12 +53,8 @@ import Testing
         #expect(try FlowField.smoothnessLoss(Tensor(repeating: 0.3, shape: [1, 2, 4, 5])).scalar < 1e-2)
         let tracked = flow.requiringGradient()
         let g = try gradient(of: FlowField.smoothnessLoss(tracked), wrt: [tracked])[0].scalars
-        let eps: Float = 1e-3
         for i in 0..<flow.count {
-            var plus = flow, minus = flow
-            plus.withUnsafeMutableBufferPointer { $0[i] += eps }
-            minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
-            let numeric = Double(try FlowField.smoothnessLoss(plus).scalar - FlowField.smoothnessLoss(minus).scalar) / Double(2 * eps)
+            let numeric = try centralDifference(at: flow, index: i) { Double(try FlowField.smoothnessLoss($0).scalar) }
             #expect(abs(numeric - Double(g[i])) <= 5e-3 + 1e-2 * abs(numeric), "entry \(i): \(g[i]) vs \(numeric)")
         }
         #expect(throws: AttackError.self) { try FlowField.smoothnessLoss(Tensor(zeros: [1, 3, 4, 5])) }

@@ -38,11 +38,7 @@ import Testing
         let g = try gradient(of: f(tracked), wrt: [tracked])[0].scalars
         #expect(g.contains { abs($0) > 1e-4 })
         for i in g.indices.sorted(by: { abs(g[$0]) > abs(g[$1]) }).prefix(8) {
-            let eps: Float = 1e-3
-            var plus = one, minus = one
-            plus.withUnsafeMutableBufferPointer { $0[i] += eps }
-            minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
-            let numeric = (Double(try f(plus).scalar) - Double(try f(minus).scalar)) / Double(2 * eps)
+            let numeric = try centralDifference(at: one, index: i) { Double(try f($0).scalar) }
             #expect(abs(numeric - Double(g[i])) <= 2e-3 + 5e-2 * abs(numeric), "pixel \(i): analytic \(g[i]), numeric \(numeric)")
         }
     }

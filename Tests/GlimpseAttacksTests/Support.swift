@@ -85,3 +85,11 @@ func l2Distances(_ a: Tensor, _ b: Tensor) -> [Float] {
 }
 
 func inUnitRange(_ t: Tensor) -> Bool { t.scalars.allSatisfy { $0 >= 0 && $0 <= 1 } }
+
+/// Central difference (f(x + ε·e_i) − f(x − ε·e_i)) / 2ε of a scalar function at entry `i` of x.
+func centralDifference(at x: Tensor, index i: Int, eps: Float = 1e-3, _ f: (Tensor) throws -> Double) rethrows -> Double {
+    var plus = x, minus = x
+    plus.withUnsafeMutableBufferPointer { $0[i] += eps }
+    minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
+    return (try f(plus) - f(minus)) / Double(2 * eps)
+}

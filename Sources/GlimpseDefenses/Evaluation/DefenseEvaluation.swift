@@ -84,20 +84,20 @@ public struct DefenseEvaluation {
                 progress("\(method.rawValue) on \(name) done")
             }
         }
-        rows.append(try store.row("adaptive-pgd") {
-            let adaptive = try AdaptivePGD(detector: squeezing, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
-                                           c: settings.adaptiveC, seed: settings.seed).attack(images: x, labels: y)
-            let success = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
-            return try measure.row("adaptive-pgd", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
-        })
-        progress("adaptive pgd done")
-        rows.append(try store.row("adaptive-pgd-ensemble") {
-            let adaptive = try AdaptivePGD(detector: ensemble, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
-                                           c: settings.adaptiveEnsembleC, seed: settings.seed).attack(images: x, labels: y)
-            let success = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
-            return try measure.row("adaptive-pgd-ensemble", "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
-        })
-        progress("adaptive pgd against the ensemble done")
+        // The adaptive PGD against each differentiable detector.
+        let adaptiveRuns: [(key: String, detector: any DifferentiableDetector, c: Float, done: String)] = [
+            ("adaptive-pgd", squeezing, settings.adaptiveC, "adaptive pgd done"),
+            ("adaptive-pgd-ensemble", ensemble, settings.adaptiveEnsembleC, "adaptive pgd against the ensemble done"),
+        ]
+        for run in adaptiveRuns {
+            rows.append(try store.row(run.key) {
+                let adaptive = try AdaptivePGD(detector: run.detector, eps: settings.eps, alpha: settings.eps / 8, steps: settings.pgdSteps * 2,
+                                               c: run.c, seed: settings.seed).attack(images: x, labels: y)
+                let success = zip(Prediction.argmax(try model.logits(adaptive)), y).map { $0 != $1 }
+                return try measure.row(run.key, "-", eps: settings.eps, adversarial: adaptive, labels: y, success: success)
+            })
+            progress(run.done)
+        }
 
         var sweep: [DefenseRow] = []
         for (i, eps) in settings.epsSweep.enumerated() {
