@@ -34,6 +34,12 @@ import Testing
         ([2, 7, 11, 19], [7, 1, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 7)),
         ([1, 9, 21, 23], [9, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 2, height: 21, width: 23, groups: 9)),
         ([1, 3, 13, 12], [3, 1, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2, groups: 3)),
+        // The specialised 3×3 / 5×5 loops: whole-chunk stores spilling into later rows (widths 3, 7, 14), stride 2.
+        ([1, 4, 3, 3], [4, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 1, height: 3, width: 3, groups: 4)),
+        ([2, 5, 14, 14], [5, 1, 3, 3], Conv2DOptions.same(kernel: 3, stride: 2, height: 14, width: 14, groups: 5)),
+        ([1, 3, 7, 7], [3, 1, 3, 3], Conv2DOptions(stride: 1, padding: 1, groups: 3)),
+        ([1, 2, 9, 30], [2, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 1, height: 9, width: 30, groups: 2)),
+        ([1, 2, 8, 9], [2, 1, 3, 5], Conv2DOptions(stride: 1, padding: 1, groups: 2)),
         ([1, 4, 7, 7], [4, 4, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2)),
         ([2, 16, 5, 5], [32, 16, 1, 1], Conv2DOptions()),
     ])
@@ -45,6 +51,25 @@ import Testing
         #expect(y.count == reference.count)
         let err = zip(y.scalars, reference).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
         #expect(err < 1e-4)
+    }
+
+    /// Inference convolutions apply bias and ReLU/ReLU6 while storing; the result must equal the separate ops.
+    @Test(arguments: [
+        ([1, 6, 13, 11], [6, 1, 3, 3], Conv2DOptions.same(kernel: 3, stride: 2, height: 13, width: 11, groups: 6)),
+        ([2, 3, 7, 7], [3, 1, 5, 5], Conv2DOptions.same(kernel: 5, stride: 1, height: 7, width: 7, groups: 3)),
+        ([1, 8, 9, 9], [4, 8, 1, 1], Conv2DOptions()),
+        ([1, 3, 10, 10], [5, 3, 3, 3], Conv2DOptions(stride: 1, padding: 1)),
+    ])
+    func fusedEpilogueMatchesSeparateOps(inputShape: [Int], filterShape: [Int], options: Conv2DOptions) throws {
+        var rng = SeededRNG(seed: 24)
+        let x = Tensor.normal(inputShape, rng: &rng) * 4, w = Tensor.normal(filterShape, rng: &rng)
+        let b = Tensor.normal([filterShape[0]], rng: &rng)
+        let plain = try Tensor.conv2d(x, filter: w, bias: b, options: options)
+        for (activation, reference) in [(FusedActivation.none, plain), (.relu, plain.relu()), (.relu6, plain.relu6())] {
+            let fused = try Tensor.conv2d(x, filter: w, bias: b, options: options, activation: activation)
+            #expect(maxAbsDiff(fused.scalars, reference.scalars) < 1e-5)
+        }
+        #expect(plain.scalars.contains { $0 > 6 } && plain.scalars.contains { $0 < 0 })
     }
 
     @Test func tfSamePadding() {

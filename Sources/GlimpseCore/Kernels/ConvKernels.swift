@@ -34,8 +34,8 @@ enum ConvKernels {
                 defer { scratch.deallocate() }
                 for p in planes {
                     let c = p % g.cin
-                    Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g, zeroedScratch: scratch)
-                    epilogue.apply(out + p * g.spatialOut, channel: c, planes: 1, size: g.spatialOut)
+                    Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g, zeroedScratch: scratch,
+                                      epilogue: Depthwise.PlaneEpilogue(bias: epilogue.bias?[c] ?? 0, activation: epilogue.activation))
                 }
             }
             return

@@ -26,35 +26,88 @@ enum Depthwise {
         usesScratch(g) ? g.o.strideX * (g.h + g.o.padTop + g.o.padBottom) * scratchRowStride(g) : 0
     }
 
+    /// Bias and clamp applied to one plane's outputs as they are stored (an inference convolution's epilogue).
+    struct PlaneEpilogue {
+        var bias: Float = 0
+        var activation: FusedActivation = .none
+
+        @inline(__always) func callAsFunction(_ a: SIMD8<Float>) -> SIMD8<Float> {
+            var y = a + SIMD8(repeating: bias)
+            if activation != .none { y.replace(with: 0, where: y .< 0) }
+            if activation == .relu6 { y.replace(with: 6, where: y .> 6) }
+            return y
+        }
+
+        @inline(__always) func callAsFunction(_ a: Float) -> Float {
+            let y = a + bias
+            if activation == .none { return y }
+            return activation == .relu6 ? Swift.min(Swift.max(y, 0), 6) : Swift.max(y, 0)
+        }
+    }
+
     /// Forward pass of one plane with its own scratch.
-    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                        epilogue: PlaneEpilogue = PlaneEpilogue()) {
         let count = scratchCount(g)
         let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
         scratch.initialize(repeating: 0, count: count)
         defer { scratch.deallocate() }
-        forward(x, w, out, g, zeroedScratch: scratch)
+        forward(x, w, out, g, zeroedScratch: scratch, epilogue: epilogue)
     }
 
     /// Forward pass of one plane. The plane is copied into a zero-bordered scratch of `scratchCount(g)` floats (for
     /// stride 2, split into even and odd column phases so every read is contiguous), then output rows are built four
     /// at a time in SIMD8 chunks: each input vector is loaded once and fed to every output row whose window covers it.
+    /// Square 3×3 and 5×5 kernels at stride 1 or 2 get loops specialised for their size.
     ///
     /// The scratch must start all zero; only its interior cells are written, always the same ones for one geometry,
     /// so planes of the same geometry can reuse it without zeroing it again.
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
-                        zeroedScratch scratch: UnsafeMutablePointer<Float>) {
+                        zeroedScratch scratch: UnsafeMutablePointer<Float>, epilogue: PlaneEpilogue = PlaneEpilogue()) {
         let o = g.o
-        guard usesScratch(g) else { return forwardGeneric(x, w, out, g) }
-        let s = o.strideX
+        guard usesScratch(g) else {
+            forwardGeneric(x, w, out, g)
+            for i in 0..<g.spatialOut { out[i] = epilogue(out[i]) }
+            return
+        }
+        fillScratch(x, g, scratch)
+        let plane = Plane(scratch: scratch, rowStride: scratchRowStride(g), phase: (g.h + o.padTop + o.padBottom) * scratchRowStride(g),
+                          w: w, out: out, ho: g.ho, wo: g.wo, epilogue: epilogue)
+        guard g.kh == g.kw, o.dilationX == 1, o.dilationY == 1, o.strideY == o.strideX else {
+            return plane.rowsOneByOne(kh: g.kh, kw: g.kw, strideY: o.strideY, strideX: o.strideX,
+                                      dilationY: o.dilationY, dilationX: o.dilationX, from: 0)
+        }
+        switch (g.kh, o.strideX) {
+        case (3, 1): plane.rows(Taps<K3, S1>.self)
+        case (3, 2): plane.rows(Taps<K3, S2>.self)
+        case (5, 1): plane.rows(Taps<K5, S1>.self)
+        case (5, 2): plane.rows(Taps<K5, S2>.self)
+        default: plane.rowsOneByOne(kh: g.kh, kw: g.kw, strideY: o.strideY, strideX: o.strideX, dilationY: 1, dilationX: 1, from: 0)
+        }
+    }
+
+    /// A compile-time size (kernel side or stride), so that generic specialisation unrolls the tap loops.
+    private protocol Size { static var value: Int { get } }
+    private enum K3: Size { static var value: Int { 3 } }
+    private enum K5: Size { static var value: Int { 5 } }
+    private enum S1: Size { static var value: Int { 1 } }
+    private enum S2: Size { static var value: Int { 2 } }
+    /// A square kernel side and a stride known at compile time.
+    private enum Taps<K: Size, S: Size> {
+        static var k: Int { K.value }
+        static var s: Int { S.value }
+    }
+
+    /// Copies a plane into the zero-bordered scratch; for stride 2, padded column c goes to phase c % 2 at index
+    /// c / 2 (source evens and odds are deinterleaved 8 at a time).
+    private static func fillScratch(_ x: UnsafePointer<Float>, _ g: ConvGeometry, _ scratch: UnsafeMutablePointer<Float>) {
+        let o = g.o
         let paddedH = g.h + o.padTop + o.padBottom
-        // Phase p holds padded columns p, p + s, p + 2s, ...
         let stride = scratchRowStride(g)
-        // Padded column c = xIn + padLeft goes to phase c % 2 at index c / 2: source evens and odds are
-        // deinterleaved 8 at a time and written to the phases those columns fall in.
         let evenPhase = o.padLeft & 1, oddStart = (o.padLeft + 1) >> 1
         for y in 0..<g.h {
             let src = x + y * g.w
-            if s == 1 {
+            if o.strideX == 1 {
                 (scratch + (y + o.padTop) * stride + o.padLeft).update(from: src, count: g.w)
                 continue
             }
@@ -73,67 +126,98 @@ enum Depthwise {
                 j += 1
             }
         }
-        withUnsafeTemporaryAllocation(of: Int.self, capacity: g.kw) { columns in
-            // Where kernel column kx starts in the scratch: its phase plane and its index within the phase.
-            for kx in 0..<g.kw {
-                let col = kx * o.dilationX
-                columns[kx] = (col % s) * paddedH * stride + col / s
+    }
+
+    /// One plane's filled scratch and its output, with the loops that read the one and write the other.
+    ///
+    /// Output chunks of 8 columns are stored whole, including lanes past the end of a row: those land at the start of
+    /// a later row, which is always written afterwards (rows ascend, chunks within a row descend). Only a store that
+    /// would pass the end of the plane is cut to its valid lanes.
+    private struct Plane {
+        let scratch: UnsafePointer<Float>
+        /// Floats per scratch row, and per stride phase.
+        let rowStride: Int, phase: Int
+        let w: UnsafePointer<Float>
+        let out: UnsafeMutablePointer<Float>
+        let ho: Int, wo: Int
+        let epilogue: PlaneEpilogue
+
+        init(scratch: UnsafeMutablePointer<Float>, rowStride: Int, phase: Int, w: UnsafePointer<Float>,
+             out: UnsafeMutablePointer<Float>, ho: Int, wo: Int, epilogue: PlaneEpilogue) {
+            self.scratch = UnsafePointer(scratch)
+            (self.rowStride, self.phase, self.w, self.out, self.ho, self.wo, self.epilogue) = (rowStride, phase, w, out, ho, wo, epilogue)
+        }
+
+        @inline(__always) func load(_ p: UnsafePointer<Float>) -> SIMD8<Float> {
+            UnsafeRawPointer(p).loadUnaligned(as: SIMD8<Float>.self)
+        }
+
+        @inline(__always) func store(_ acc: SIMD8<Float>, row: Int, column: Int) {
+            let y = epilogue(acc)
+            let at = row * wo + column
+            if at + 8 <= ho * wo {
+                UnsafeMutableRawPointer(out + at).storeBytes(of: y, as: SIMD8<Float>.self)
+            } else {
+                for l in 0..<(ho * wo - at) { out[at + l] = y[l] }
             }
-            @inline(__always) func store(_ acc: SIMD8<Float>, _ row: UnsafeMutablePointer<Float>, _ lanes: Int) {
-                if lanes == 8 {
-                    UnsafeMutableRawPointer(row).storeBytes(of: acc, as: SIMD8<Float>.self)
-                } else {
-                    for l in 0..<lanes { row[l] = acc[l] }
-                }
-            }
-            let sy = o.strideY, dy = o.dilationY
+        }
+
+        /// Where kernel column kx starts in the scratch: its stride phase and its index within the phase.
+        @inline(__always) func column(_ kx: Int, stride s: Int, dilation d: Int = 1) -> Int {
+            (kx * d % s) * phase + kx * d / s
+        }
+
+        /// A square k×k kernel, stride s, no dilation: four output rows at a time, then the rest one by one.
+        /// Specialised for each size, the tap loops unroll and the row tests fold away.
+        func rows<K: Size, S: Size>(_: Taps<K, S>.Type) {
+            let k = K.value, s = S.value
+            let lastChunk = (wo - 1) / 8 * 8
             var oy = 0
-            if dy == 1 {
-                // Four output rows read input rows oy·sy ..< oy·sy + 3·sy + kh of the scratch.
-                let span = 3 * sy + g.kh
-                while oy + 4 <= g.ho {
-                    let rowBase = scratch + oy * sy * stride
-                    var ox0 = 0
-                    while ox0 < g.wo {
-                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                        for j in 0..<span {
-                            let row = rowBase + j * stride + ox0
-                            let k0 = j, k1 = j - sy, k2 = j - 2 * sy, k3 = j - 3 * sy
-                            for kx in 0..<g.kw {
-                                let v = UnsafeRawPointer(row + columns[kx]).loadUnaligned(as: SIMD8<Float>.self)
-                                if k0 < g.kh { a0 += SIMD8(repeating: w[k0 * g.kw + kx]) * v }
-                                if k1 >= 0 && k1 < g.kh { a1 += SIMD8(repeating: w[k1 * g.kw + kx]) * v }
-                                if k2 >= 0 && k2 < g.kh { a2 += SIMD8(repeating: w[k2 * g.kw + kx]) * v }
-                                if k3 >= 0 { a3 += SIMD8(repeating: w[k3 * g.kw + kx]) * v }
-                            }
+            while oy + 4 <= ho {
+                let base = scratch + oy * s * rowStride
+                var ox0 = lastChunk
+                while ox0 >= 0 {
+                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                    // Input row j feeds output row r through kernel row j − r·s.
+                    for j in 0..<(3 * s + k) {
+                        let row = base + j * rowStride + ox0
+                        for kx in 0..<k {
+                            let v = load(row + column(kx, stride: s))
+                            if j < k { a0 = a0.addingProduct(SIMD8(repeating: w[j * k + kx]), v) }
+                            if j >= s && j - s < k { a1 = a1.addingProduct(SIMD8(repeating: w[(j - s) * k + kx]), v) }
+                            if j >= 2 * s && j - 2 * s < k { a2 = a2.addingProduct(SIMD8(repeating: w[(j - 2 * s) * k + kx]), v) }
+                            if j >= 3 * s { a3 = a3.addingProduct(SIMD8(repeating: w[(j - 3 * s) * k + kx]), v) }
                         }
-                        let lanes = Swift.min(8, g.wo - ox0)
-                        store(a0, out + oy * g.wo + ox0, lanes)
-                        store(a1, out + (oy + 1) * g.wo + ox0, lanes)
-                        store(a2, out + (oy + 2) * g.wo + ox0, lanes)
-                        store(a3, out + (oy + 3) * g.wo + ox0, lanes)
-                        ox0 += 8
                     }
-                    oy += 4
+                    store(a0, row: oy, column: ox0)
+                    store(a1, row: oy + 1, column: ox0)
+                    store(a2, row: oy + 2, column: ox0)
+                    store(a3, row: oy + 3, column: ox0)
+                    ox0 -= 8
                 }
+                oy += 4
             }
-            // Remaining rows (and dilated kernels) one at a time.
-            while oy < g.ho {
-                let rowBase = scratch + oy * sy * stride
-                var ox0 = 0
-                while ox0 < g.wo {
-                    var acc = SIMD8<Float>(repeating: 0)
-                    for ky in 0..<g.kh {
-                        let row = rowBase + ky * dy * stride + ox0
-                        for kx in 0..<g.kw {
-                            let v = UnsafeRawPointer(row + columns[kx]).loadUnaligned(as: SIMD8<Float>.self)
-                            acc += SIMD8(repeating: w[ky * g.kw + kx]) * v
+            rowsOneByOne(kh: k, kw: k, strideY: s, strideX: s, dilationY: 1, dilationX: 1, from: oy)
+        }
+
+        /// Output rows from `first` on, one at a time (any dilation).
+        @inline(__always) func rowsOneByOne(kh: Int, kw: Int, strideY: Int, strideX: Int, dilationY: Int, dilationX: Int, from first: Int) {
+            let lastChunk = (wo - 1) / 8 * 8
+            for oy in first..<ho {
+                let base = scratch + oy * strideY * rowStride
+                var ox0 = lastChunk
+                while ox0 >= 0 {
+                    var acc = SIMD8<Float>()
+                    for ky in 0..<kh {
+                        let row = base + ky * dilationY * rowStride + ox0
+                        for kx in 0..<kw {
+                            acc = acc.addingProduct(SIMD8(repeating: w[ky * kw + kx]),
+                                                    load(row + column(kx, stride: strideX, dilation: dilationX)))
                         }
                     }
-                    store(acc, out + oy * g.wo + ox0, Swift.min(8, g.wo - ox0))
-                    ox0 += 8
+                    store(acc, row: oy, column: ox0)
+                    ox0 -= 8
                 }
-                oy += 1
             }
         }
     }
