@@ -100,12 +100,20 @@ import Testing
         try checkGradients([x, w, b]) { try Tensor.conv2d($0[0], filter: $0[1], bias: $0[2], options: options) }
     }
 
-    @Test(arguments: [1, 2])
-    func depthwiseConv(stride: Int) throws {
+    /// Depthwise geometries: TF-"same" at both strides, a stride-2 kernel that never reads the last row and column,
+    /// stride 3, dilation.
+    @Test(arguments: [
+        (5, Conv2DOptions.same(kernel: 5, stride: 1, height: 7, width: 6, groups: 3)),
+        (5, Conv2DOptions.same(kernel: 5, stride: 2, height: 7, width: 6, groups: 3)),
+        (3, Conv2DOptions.same(kernel: 3, stride: 2, height: 7, width: 6, groups: 3)),
+        (3, Conv2DOptions(stride: 2, padding: 0, groups: 3)),
+        (3, Conv2DOptions(stride: 3, padding: 1, groups: 3)),
+        (3, Conv2DOptions(stride: 1, padding: 2, dilation: 2, groups: 3)),
+    ])
+    func depthwiseConv(kernel: Int, options: Conv2DOptions) throws {
         var rng = SeededRNG(seed: 9)
         let x = Tensor.normal([2, 3, 7, 6], rng: &rng)
-        let w = Tensor.normal([3, 1, 5, 5], rng: &rng)
-        let options = Conv2DOptions.same(kernel: 5, stride: stride, height: 7, width: 6, groups: 3)
+        let w = Tensor.normal([3, 1, kernel, kernel], rng: &rng)
         try checkGradients([x, w]) { try Tensor.conv2d($0[0], filter: $0[1], options: options) }
     }
 

@@ -35,21 +35,31 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
         parallelFor(parts, workPerItem: 1 << 30) { p in
             let lo = p * n / parts, hi = (p + 1) * n / parts
             let bOff = transB ? lo * ldb : lo
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(hi - lo), Int32(k), alpha, a, Int32(lda),
-                        b + bOff, Int32(ldb), beta, c + lo, Int32(ldc))
+            sgemm(ta, tb, m, hi - lo, k, alpha, a, lda, b + bOff, ldb, beta, c + lo, ldc)
         }
     } else if parts > 1 && m >= 16 * parts {
         nonisolated(unsafe) let (a, b, c) = (a, b, c)
         parallelFor(parts, workPerItem: 1 << 30) { p in
             let lo = p * m / parts, hi = (p + 1) * m / parts
             let aOff = transA ? lo : lo * lda
-            cblas_sgemm(CblasRowMajor, ta, tb, Int32(hi - lo), Int32(n), Int32(k), alpha, a + aOff, Int32(lda),
-                        b, Int32(ldb), beta, c + lo * ldc, Int32(ldc))
+            sgemm(ta, tb, hi - lo, n, k, alpha, a + aOff, lda, b, ldb, beta, c + lo * ldc, ldc)
         }
     } else {
-        cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb),
-                    beta, c, Int32(ldc))
+        sgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
     }
+}
+
+/// Row-major `cblas_sgemm`, except that beta 0 clears C with vector stores and runs as beta 1: OpenBLAS's own
+/// zeroing pass (sgemm_beta) stores one float at a time and took 8% of a forward + backward.
+@inline(__always) private func sgemm(_ ta: CBLAS_TRANSPOSE, _ tb: CBLAS_TRANSPOSE, _ m: Int, _ n: Int, _ k: Int, _ alpha: Float,
+                                     _ a: UnsafePointer<Float>, _ lda: Int, _ b: UnsafePointer<Float>, _ ldb: Int,
+                                     _ beta: Float, _ c: UnsafeMutablePointer<Float>, _ ldc: Int) {
+    var beta = beta
+    if beta == 0 {
+        for i in 0..<m { (c + i * ldc).update(repeating: 0, count: n) }
+        beta = 1
+    }
+    cblas_sgemm(CblasRowMajor, ta, tb, Int32(m), Int32(n), Int32(k), alpha, a, Int32(lda), b, Int32(ldb), beta, c, Int32(ldc))
 }
 
 /// One-time OpenBLAS configuration: a single thread per call (Glimpse owns the threads).

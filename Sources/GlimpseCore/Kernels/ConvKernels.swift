@@ -40,7 +40,7 @@ enum ConvKernels {
             }
             return
         }
-        if g.n == 1 && g.isPointwise && g.o.groups == 1 && !epilogue.isEmpty && g.spatialOut >= 64 * glimpseThreadCount {
+        if g.isPointwise && g.o.groups == 1 && (g.n > 1 || g.spatialOut >= 64 * glimpseThreadCount) {
             pointwiseTiled(x, w, out, g, epilogue: epilogue)
             return
         }
@@ -77,24 +77,33 @@ enum ConvKernels {
         if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
     }
 
-    /// One image through a 1×1 convolution: each thread takes a range of output columns and multiplies it in tiles
-    /// small enough that the bias and activation are applied while the tile is still in cache.
+    /// A 1×1 convolution in column tiles small enough that the bias and activation are applied while the tile is
+    /// still in cache. One image is split by columns across threads; a batch, by images.
     private static func pointwiseTiled(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
                                        _ g: ConvGeometry, epilogue: Epilogue) {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
-        let n = g.spatialOut, parts = glimpseThreadCount
+        let n = g.spatialOut
+        let activation = Epilogue(activation: epilogue.activation)
         // About 128 KB of output per tile, in multiples of 16 columns.
         let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
-        parallelFor(parts, workPerItem: g.flops / parts) { p in
-            let columns = (p * n / parts)..<((p + 1) * n / parts)
+        let multiply = { (image: Int, columns: Range<Int>) in
+            let xi = x + image * g.cin * n, oi = out + image * g.cout * n
             var lo = columns.lowerBound
             while lo < columns.upperBound {
                 let hi = Swift.min(lo + tile, columns.upperBound)
+                // The tile starts as the bias and GEMM accumulates into it (beta 1: no separate zeroing pass).
+                for c in 0..<g.cout { (oi + c * n + lo).update(repeating: epilogue.bias?[c] ?? 0, count: hi - lo) }
                 gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
-                     b: x + lo, ldb: n, beta: 0, c: out + lo, ldc: n, split: false)
-                for c in 0..<g.cout { epilogue.apply(out + c * n + lo, channel: c, planes: 1, size: hi - lo) }
+                     b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
+                for c in 0..<g.cout { activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo) }
                 lo = hi
             }
+        }
+        if g.n > 1 {
+            parallelFor(g.n, workPerItem: g.flops / g.n) { multiply($0, 0..<n) }
+        } else {
+            let parts = glimpseThreadCount
+            parallelFor(parts, workPerItem: g.flops / parts) { p in multiply(0, (p * n / parts)..<((p + 1) * n / parts)) }
         }
     }
 

@@ -245,23 +245,33 @@ enum Depthwise {
         }
     }
 
-    /// The input gradient: for stride 1 a correlation of the output gradient with the flipped filter (so the fast
-    /// forward kernel does it); otherwise a scatter.
+    /// The input gradient: a stride-1 correlation of the (zero-spread, for stride > 1) output gradient with the
+    /// flipped filter, so the fast forward kernel does it; a scatter when the geometry leaves input rows or columns
+    /// unread.
     static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         let o = g.o
         let reachY = (g.kh - 1) * o.dilationY, reachX = (g.kw - 1) * o.dilationX
-        if o.strideX == 1 && o.strideY == 1 && o.padTop <= reachY && o.padBottom <= reachY && o.padLeft <= reachX && o.padRight <= reachX {
+        // The output gradient with stride − 1 zeros between its samples (itself at stride 1), correlated with the
+        // flipped filter at stride 1; the padding makes the result exactly the input's size.
+        let uh = (g.ho - 1) * o.strideY + 1, uw = (g.wo - 1) * o.strideX + 1
+        let transposed = Conv2DOptions(strideY: 1, strideX: 1, padTop: reachY - o.padTop, padBottom: g.h - uh + o.padTop,
+                                       padLeft: reachX - o.padLeft, padRight: g.w - uw + o.padLeft,
+                                       dilationY: o.dilationY, dilationX: o.dilationX)
+        if min(transposed.padTop, transposed.padBottom, transposed.padLeft, transposed.padRight) >= 0,
+           let tg = try? ConvGeometry(input: [1, 1, uh, uw], filter: [1, 1, g.kh, g.kw], options: transposed),
+           tg.ho == g.h, tg.wo == g.w {
             let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.kh * g.kw)
             defer { flipped.deallocate() }
             for t in 0..<(g.kh * g.kw) { flipped[t] = w[g.kh * g.kw - 1 - t] }
-            let transposed = Conv2DOptions(strideY: 1, strideX: 1, padTop: reachY - o.padTop, padBottom: reachY - o.padBottom,
-                                           padLeft: reachX - o.padLeft, padRight: reachX - o.padRight,
-                                           dilationY: o.dilationY, dilationX: o.dilationX)
-            if let tg = try? ConvGeometry(input: [1, 1, g.ho, g.wo], filter: [1, 1, g.kh, g.kw], options: transposed),
-               tg.ho == g.h, tg.wo == g.w {
-                forward(dout, flipped, dx, tg)
-                return
+            if o.strideX == 1 && o.strideY == 1 { return forward(dout, flipped, dx, tg) }
+            let spread = UnsafeMutablePointer<Float>.allocate(capacity: uh * uw)
+            defer { spread.deallocate() }
+            spread.initialize(repeating: 0, count: uh * uw)
+            for oy in 0..<g.ho {
+                let row = spread + oy * o.strideY * uw
+                for ox in 0..<g.wo { row[ox * o.strideX] = dout[oy * g.wo + ox] }
             }
+            return forward(spread, flipped, dx, tg)
         }
         let cols = columnRanges(g)
         let s = o.strideX
