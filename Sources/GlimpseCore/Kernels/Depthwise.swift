@@ -57,7 +57,7 @@ enum Depthwise {
 
     /// Forward pass of one plane. The plane is copied into a zero-bordered scratch of `scratchCount(g)` floats (for
     /// stride 2, split into even and odd column phases so every read is contiguous), then output rows are built four
-    /// at a time in SIMD8 chunks: each input vector is loaded once and fed to every output row whose window covers it.
+    /// at a time in SIMD8 chunks: each tap's weight is broadcast once and applied to all four rows.
     /// Square 3×3 and 5×5 kernels at stride 1 or 2 get loops specialised for their size.
     ///
     /// The scratch must start all zero; only its interior cells are written, always the same ones for one geometry,
@@ -178,15 +178,16 @@ enum Depthwise {
                 var ox0 = lastChunk
                 while ox0 >= 0 {
                     var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                    // Input row j feeds output row r through kernel row j − r·s.
-                    for j in 0..<(3 * s + k) {
-                        let row = base + j * rowStride + ox0
+                    // Each tap's weight is broadcast once and applied to the four rows (no branches: both loops
+                    // have constant trip counts).
+                    for ky in 0..<k {
                         for kx in 0..<k {
-                            let v = load(row + column(kx, stride: s))
-                            if j < k { a0 = a0.addingProduct(SIMD8(repeating: w[j * k + kx]), v) }
-                            if j >= s && j - s < k { a1 = a1.addingProduct(SIMD8(repeating: w[(j - s) * k + kx]), v) }
-                            if j >= 2 * s && j - 2 * s < k { a2 = a2.addingProduct(SIMD8(repeating: w[(j - 2 * s) * k + kx]), v) }
-                            if j >= 3 * s { a3 = a3.addingProduct(SIMD8(repeating: w[(j - 3 * s) * k + kx]), v) }
+                            let wv = SIMD8(repeating: w[ky * k + kx])
+                            let at = base + ky * rowStride + ox0 + column(kx, stride: s)
+                            a0 = a0.addingProduct(wv, load(at))
+                            a1 = a1.addingProduct(wv, load(at + s * rowStride))
+                            a2 = a2.addingProduct(wv, load(at + 2 * s * rowStride))
+                            a3 = a3.addingProduct(wv, load(at + 3 * s * rowStride))
                         }
                     }
                     store(a0, row: oy, column: ox0)
