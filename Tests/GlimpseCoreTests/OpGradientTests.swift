@@ -117,6 +117,34 @@ import Testing
         try checkGradients([x, w]) { try Tensor.conv2d($0[0], filter: $0[1], options: options) }
     }
 
+    /// A recorded convolution with its activation fused takes its activation gradient from the output: under every
+    /// rule, and for double backward, its gradients must equal those of the convolution followed by the activation.
+    @Test(arguments: [FusedActivation.relu, .relu6])
+    func fusedActivationMatchesSeparateOps(activation: FusedActivation) throws {
+        var rng = SeededRNG(seed: 13)
+        let x = Tensor.normal([2, 3, 6, 6], rng: &rng) * 4, w = Tensor.normal([4, 3, 3, 3], rng: &rng)
+        let b = Tensor.normal([4], rng: &rng), seed = Tensor.normal([2, 4, 6, 6], rng: &rng)
+        let o = Conv2DOptions(stride: 1, padding: 1)
+        func gradients(_ rule: ActivationGradient, fused: Bool) throws -> [[Float]] {
+            try withActivationGradient(rule) {
+                let inputs = [x, w, b].map { $0.requiringGradient() }
+                let y = fused
+                    ? try Tensor.conv2d(inputs[0], filter: inputs[1], bias: inputs[2], options: o, activation: activation)
+                    : try { let z = try Tensor.conv2d(inputs[0], filter: inputs[1], bias: inputs[2], options: o)
+                            return activation == .relu6 ? z.relu6() : z.relu() }()
+                #expect(y.scalars.contains { $0 == 0 } && (activation == .relu || y.scalars.contains { $0 == 6 }))
+                let first = try gradient(of: y, wrt: inputs, seed: seed, createGraph: true)
+                // Double backward: the gradient of Σ (∂L/∂x)² with respect to the filter.
+                let second = try gradient(of: first[0].squared().sum(), wrt: [inputs[1]])[0]
+                return first.map(\.scalars) + [second.scalars]
+            }
+        }
+        for rule in [ActivationGradient.exact, .guided, .deconvnet, .redirected, .smooth(tau: 0.1)] {
+            let fused = try gradients(rule, fused: true), separate = try gradients(rule, fused: false)
+            for (f, s) in zip(fused, separate) { #expect(maxAbsDiff(f, s) < 1e-4 * max(1, s.map(abs).max() ?? 0), "\(rule)") }
+        }
+    }
+
     @Test func pointwiseConv() throws {
         var rng = SeededRNG(seed: 10)
         try checkGradients([Tensor.normal([2, 3, 4, 4], rng: &rng), Tensor.normal([5, 3, 1, 1], rng: &rng)]) {

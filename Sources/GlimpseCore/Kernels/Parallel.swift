@@ -27,3 +27,14 @@ public let glimpseThreadCount: Int = max(1, min(ProcessInfo.processInfo.activePr
         if lo < hi { body(lo..<hi) }
     }
 }
+
+/// Runs an element-wise loop over 0..<n, split across threads when the arrays are large (≥ 128 K elements, where
+/// one core's memory bandwidth is the limit), in chunks aligned to 16 elements.
+@inline(__always) func parallelElements(_ n: Int, _ body: (Range<Int>) -> Void) {
+    let parts = glimpseThreadCount
+    if parts == 1 || n < 1 << 17 { body(0..<n); return }
+    parallelFor(parts, workPerItem: 1 << 30) { p in
+        let lo = (p * n / parts) & ~15, hi = p == parts - 1 ? n : ((p + 1) * n / parts) & ~15
+        if lo < hi { body(lo..<hi) }
+    }
+}

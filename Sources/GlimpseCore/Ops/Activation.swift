@@ -9,7 +9,11 @@ extension Tensor {
 
     private func clippedActivation(upper: Float?) -> Tensor {
         let hi = upper ?? .infinity
-        let r = mapValues(self) { Swift.min(Swift.max($0, 0), hi) }
+        nonisolated(unsafe) let p = storage.pointer
+        let r = Tensor(shape: shape) { out, n in
+            nonisolated(unsafe) let out = out
+            parallelElements(n) { range in for i in range { out[i] = Swift.min(Swift.max(p[i], 0), hi) } }
+        }
         let x = self
         let rule = GradContext.current.activationGradient
         return Tensor.recorded(r, inputs: [x]) { g in
@@ -29,13 +33,23 @@ private func exactRelu(_ g: Tensor) throws -> Tensor {
     try g.timesConstant(mapValues(g) { $0 > 0 ? 1 : 0 })
 }
 
-private func activationPullback(x: Tensor, g: Tensor, upper: Float?, rule: ActivationGradient) throws -> Tensor {
+/// The gradient through ReLU (`upper` nil) or ReLU6 under `rule`, given the activation's input `x`.
+func activationPullback(x: Tensor, g: Tensor, upper: Float?, rule: ActivationGradient) throws -> Tensor {
     let hi = upper ?? .infinity
     if !GradContext.current.recording {
         // Not building a graph: one pass, no mask tensor.
+        nonisolated(unsafe) let (pg, px) = (g.storage.pointer, x.storage.pointer)
         switch rule {
-        case .exact: return zipValues(g, x) { gv, xv in xv > 0 && xv < hi ? gv : 0 }
-        case .guided: return zipValues(g, x) { gv, xv in xv > 0 && xv < hi && gv > 0 ? gv : 0 }
+        case .exact:
+            return Tensor(shape: g.shape) { out, n in
+                nonisolated(unsafe) let out = out
+                parallelElements(n) { range in for i in range { out[i] = px[i] > 0 && px[i] < hi ? pg[i] : 0 } }
+            }
+        case .guided:
+            return Tensor(shape: g.shape) { out, n in
+                nonisolated(unsafe) let out = out
+                parallelElements(n) { range in for i in range { out[i] = px[i] > 0 && px[i] < hi && pg[i] > 0 ? pg[i] : 0 } }
+            }
         case .deconvnet: return mapValues(g) { Swift.max($0, 0) }
         default: break
         }

@@ -5,8 +5,9 @@ extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) of x [N, Cin, H, W] with filter [Cout, Cin/groups, kH, kW],
     /// plus an optional bias [Cout], then an optional activation.
     ///
-    /// When nothing is recorded (inference) bias and activation run inside the convolution's pass over its output;
-    /// otherwise they are recorded as separate operations, so the activation follows the pass's `ActivationGradient`.
+    /// Bias and activation run inside the convolution's pass over its output. The activation's gradient follows the
+    /// pass's `ActivationGradient`; rules that need the activation's input (redirected, smooth) record it as a
+    /// separate operation.
     public static func conv2d(_ x: Tensor, filter w: Tensor, bias: Tensor? = nil, options: Conv2DOptions = .init(),
                               activation: FusedActivation = .none) throws -> Tensor {
         let g = try ConvGeometry(input: x.shape, filter: w.shape, options: options)
@@ -18,25 +19,34 @@ extension Tensor {
                 ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
             }
         }
-        let y = try convolved(x, w, bias, g, options)
-        switch activation {
-        case .none: return y
-        case .relu: return y.relu()
-        case .relu6: return y.relu6()
+        let rule = GradContext.current.activationGradient
+        switch (activation, rule) {
+        case (.none, _): return try convolved(x, w, bias, g, options, activation: .none)
+        case (_, .exact), (_, .guided), (_, .deconvnet):
+            // These rules need only 1[0 < x < upper], which the activation's output gives as well: one pass.
+            return try convolved(x, w, bias, g, options, activation: activation, rule: rule)
+        case (.relu, _): return try convolved(x, w, bias, g, options, activation: .none).relu()
+        case (.relu6, _): return try convolved(x, w, bias, g, options, activation: .none).relu6()
         }
     }
 
-    /// The recorded convolution (bias added in the same pass); its pullback gives input, filter and bias gradients.
-    private static func convolved(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ options: Conv2DOptions) throws -> Tensor {
+    /// The recorded convolution, bias and activation applied in the same pass; its pullback takes the output
+    /// gradient through the activation (by `rule`, from the output's values), then gives input, filter and bias
+    /// gradients.
+    private static func convolved(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ options: Conv2DOptions,
+                                  activation: FusedActivation, rule: ActivationGradient = .exact) throws -> Tensor {
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
-            let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) })
+            let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation)
             ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
         }
         let b = bias ?? Tensor(zeros: [g.cout])
-        return recorded(r, inputs: [x, w, b]) { grad in
-            [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
-             w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options),
-             b.node == nil ? nil : try grad.sum(axes: [0, 2, 3])]
+        let output = r.detached()
+        return recorded(r, inputs: [x, w, b]) { outGrad in
+            let grad = activation == .none ? outGrad
+                : try activationPullback(x: output, g: outGrad, upper: activation == .relu6 ? 6 : nil, rule: rule)
+            return [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
+                    w.node == nil ? nil : try conv2dBackwardFilter(x, grad, filterShape: w.shape, options: options),
+                    b.node == nil ? nil : try grad.sum(axes: [0, 2, 3])]
         }
     }
 

@@ -33,7 +33,8 @@ func binaryValues(_ a: Tensor, _ b: Tensor, _ kind: BinaryKind) throws -> Tensor
             }
         }
         if a.shape == b.shape {
-            apply(pa, 1, pb, 1, out, n)
+            nonisolated(unsafe) let (pa, pb, out) = (pa, pb, out)
+            parallelElements(n) { range in apply(pa + range.lowerBound, 1, pb + range.lowerBound, 1, out + range.lowerBound, range.count) }
             return
         }
         let walk = StridedWalk(shape: shape,
