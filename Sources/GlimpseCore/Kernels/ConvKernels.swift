@@ -111,9 +111,13 @@ enum ConvKernels {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
-            parallelFor(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.spatialOut) { p in
-                let c = p % g.cin
-                Depthwise.backwardInput(dout + p * g.spatialOut, w + c * g.kh * g.kw, dx + p * g.h * g.w, g)
+            let transposed = Depthwise.transposedGeometry(g)
+            parallelChunks(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.h * g.w) { planes in
+                let buffers = transposed.map { Depthwise.BackwardBuffers($0, strided: g.o.strideX > 1 || g.o.strideY > 1) }
+                for p in planes {
+                    let c = p % g.cin
+                    Depthwise.backwardInput(dout + p * g.spatialOut, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffers: buffers)
+                }
             }
             return
         }

@@ -45,16 +45,6 @@ enum Depthwise {
         }
     }
 
-    /// Forward pass of one plane with its own scratch.
-    static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
-                        epilogue: PlaneEpilogue = PlaneEpilogue()) {
-        let count = scratchCount(g)
-        let scratch = UnsafeMutablePointer<Float>.allocate(capacity: count)
-        scratch.initialize(repeating: 0, count: count)
-        defer { scratch.deallocate() }
-        forward(x, w, out, g, zeroedScratch: scratch, epilogue: epilogue)
-    }
-
     /// Forward pass of one plane. The plane is copied into a zero-bordered scratch of `scratchCount(g)` floats (for
     /// stride 2, split into even and odd column phases so every read is contiguous), then output rows are built four
     /// at a time in SIMD8 chunks: each tap's weight is broadcast once and applied to all four rows.
@@ -246,33 +236,65 @@ enum Depthwise {
         }
     }
 
-    /// The input gradient: a stride-1 correlation of the (zero-spread, for stride > 1) output gradient with the
-    /// flipped filter, so the fast forward kernel does it; a scatter when the geometry leaves input rows or columns
-    /// unread.
-    static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+    /// The input gradient as a stride-1 correlation of the output gradient (with stride − 1 zeros spread between
+    /// its samples when the stride is larger) with the flipped filter, so that the fast forward kernel computes it.
+    /// Its geometry, or nil when the convolution leaves input rows or columns unread (then `backwardInput` scatters).
+    static func transposedGeometry(_ g: ConvGeometry) -> ConvGeometry? {
         let o = g.o
         let reachY = (g.kh - 1) * o.dilationY, reachX = (g.kw - 1) * o.dilationX
-        // The output gradient with stride − 1 zeros between its samples (itself at stride 1), correlated with the
-        // flipped filter at stride 1; the padding makes the result exactly the input's size.
         let uh = (g.ho - 1) * o.strideY + 1, uw = (g.wo - 1) * o.strideX + 1
+        // The padding makes the result exactly the input's size.
         let transposed = Conv2DOptions(strideY: 1, strideX: 1, padTop: reachY - o.padTop, padBottom: g.h - uh + o.padTop,
                                        padLeft: reachX - o.padLeft, padRight: g.w - uw + o.padLeft,
                                        dilationY: o.dilationY, dilationX: o.dilationX)
-        if min(transposed.padTop, transposed.padBottom, transposed.padLeft, transposed.padRight) >= 0,
-           let tg = try? ConvGeometry(input: [1, 1, uh, uw], filter: [1, 1, g.kh, g.kw], options: transposed),
-           tg.ho == g.h, tg.wo == g.w {
-            let flipped = UnsafeMutablePointer<Float>.allocate(capacity: g.kh * g.kw)
-            defer { flipped.deallocate() }
-            for t in 0..<(g.kh * g.kw) { flipped[t] = w[g.kh * g.kw - 1 - t] }
-            if o.strideX == 1 && o.strideY == 1 { return forward(dout, flipped, dx, tg) }
-            let spread = UnsafeMutablePointer<Float>.allocate(capacity: uh * uw)
-            defer { spread.deallocate() }
-            spread.initialize(repeating: 0, count: uh * uw)
-            for oy in 0..<g.ho {
-                let row = spread + oy * o.strideY * uw
-                for ox in 0..<g.wo { row[ox * o.strideX] = dout[oy * g.wo + ox] }
+        guard min(transposed.padTop, transposed.padBottom, transposed.padLeft, transposed.padRight) >= 0,
+              let tg = try? ConvGeometry(input: [1, 1, uh, uw], filter: [1, 1, g.kh, g.kw], options: transposed),
+              tg.ho == g.h, tg.wo == g.w else { return nil }
+        return tg
+    }
+
+    /// Buffers for `backwardInput` of one geometry, shared by consecutive planes on one thread: the forward
+    /// kernel's scratch and the spread output gradient. Both are zeroed once; every plane writes the same cells.
+    final class BackwardBuffers {
+        let transposed: ConvGeometry
+        let scratch: UnsafeMutablePointer<Float>
+        let spread: UnsafeMutablePointer<Float>?
+
+        init(_ transposed: ConvGeometry, strided: Bool) {
+            self.transposed = transposed
+            let count = scratchCount(transposed)
+            scratch = .allocate(capacity: count)
+            scratch.initialize(repeating: 0, count: count)
+            spread = strided ? .allocate(capacity: transposed.h * transposed.w) : nil
+            spread?.initialize(repeating: 0, count: transposed.h * transposed.w)
+        }
+
+        deinit {
+            scratch.deallocate()
+            spread?.deallocate()
+        }
+    }
+
+    /// The input gradient of one plane: through the forward kernel when `buffers` are given (see
+    /// `transposedGeometry`), otherwise by scatter.
+    static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                              buffers: BackwardBuffers?) {
+        let o = g.o
+        if let buffers {
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: g.kh * g.kw) { flipped in
+                for t in 0..<(g.kh * g.kw) { flipped[t] = w[g.kh * g.kw - 1 - t] }
+                var source = dout
+                if let spread = buffers.spread {
+                    let uw = buffers.transposed.w
+                    for oy in 0..<g.ho {
+                        let row = spread + oy * o.strideY * uw
+                        for ox in 0..<g.wo { row[ox * o.strideX] = dout[oy * g.wo + ox] }
+                    }
+                    source = UnsafePointer(spread)
+                }
+                forward(source, flipped.baseAddress!, dx, buffers.transposed, zeroedScratch: buffers.scratch)
             }
-            return forward(spread, flipped, dx, tg)
+            return
         }
         let cols = columnRanges(g)
         let s = o.strideX
