@@ -179,7 +179,17 @@ public struct Tensor: @unchecked Sendable {
 
     /// True when every value is finite (no NaN or infinity).
     public var isFinite: Bool {
-        withUnsafeBufferPointer { b in b.allSatisfy { $0.isFinite } }
+        withUnsafeBufferPointer { b in
+            // x · 0 is 0 for finite x and NaN for NaN and ±∞, so one vector sum tells whether every value is finite.
+            guard let p = b.baseAddress else { return true }
+            var lanes = SIMD8<Float>(), rest: Float = 0, i = 0
+            while i + 8 <= b.count {
+                lanes += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self) * 0
+                i += 8
+            }
+            while i < b.count { rest += p[i] * 0; i += 1 }
+            return lanes.sum() + rest == 0
+        }
     }
 
     /// Throws `TensorError.nonFinite` when a value is NaN or infinite.

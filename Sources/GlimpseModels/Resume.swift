@@ -17,7 +17,7 @@ extension Classifier {
         if let unknown = layers.first(where: { !known.contains($0) }) {
             throw ModelError.unknownLayer(unknown, known: layerPaths)
         }
-        guard activation.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else {
+        guard activation.isFinite else {
             throw ModelError.badInput("the activation of \(layer) has non-finite values")
         }
         let pass = ForwardPass(capturing: layers)

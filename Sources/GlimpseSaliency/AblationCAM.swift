@@ -20,7 +20,7 @@ public struct AblationCAM: CAMMethod {
         let n = e.activations.count / e.channels
         let lowest = e.activations.withUnsafeBufferPointer { $0.min() ?? 0 }
         let ablated: Float = lowest == 0 ? 0 : lowest - 1e7
-        let scores = try e.tailScores(count: e.channels, batch: batchSize) { k, a in
+        let scores = try e.tailScores(count: e.channels, batch: batchSize, touching: { k in (k * n)..<((k + 1) * n) }) { k, a in
             for i in (k * n)..<((k + 1) * n) { a[i] = ablated }
         }
         return try Tensor(scores.map { (y - $0) / y }, shape: [e.channels, 1, 1])

@@ -14,14 +14,16 @@ extension LayerEvidence {
     /// The target on `count` modified copies of the activations, evaluated `batch` copies at a time through the
     /// model's tail (`Classifier.resume`), or by the affine shortcut (`usesAffineTail`) unless `runTail` is set.
     /// `modify(i, a)` receives a fresh copy `a` of A ([C, h, w], row-major) and changes it into copy i.
+    /// When `touching(i)` is given, copy i differs from A only inside that range of indices, and the affine
+    /// shortcut reads only that range (Ablation-CAM's one channel instead of the whole layer).
     /// Throws `ModelError.cannotResume` when the model cannot run from the layer.
-    public func tailScores(count: Int, batch: Int = 64, runTail: Bool = false,
+    public func tailScores(count: Int, batch: Int = 64, runTail: Bool = false, touching: ((Int) -> Range<Int>)? = nil,
                            _ modify: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> [Float] {
         guard batch >= 1 else { throw SaliencyError.badOption("tail batch size must be at least 1") }
         guard model.canResume(from: layer) else {
             throw ModelError.cannotResume(model: model.name, layer: layer, supported: model.resumableLayers)
         }
-        if usesAffineTail && !runTail { return try affineScores(count: count, modify) }
+        if usesAffineTail && !runTail { return try affineScores(count: count, touching: touching, modify) }
         let size = activations.count
         var scores: [Float] = []
         scores.reserveCapacity(count)
@@ -51,19 +53,29 @@ extension LayerEvidence {
         try tailScores(count: 1, runTail: true) { _, _ in }[0]
     }
 
-    /// y + Σ G ⊙ A′ − Σ G ⊙ A for each modified copy A′ (Σ G ⊙ A in Double).
-    private func affineScores(count: Int, _ modify: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> [Float] {
+    /// y + Σ G ⊙ A′ − Σ G ⊙ A for each modified copy A′ (Σ G ⊙ A in Double), both sums over `touching(i)` when given.
+    private func affineScores(count: Int, touching: ((Int) -> Range<Int>)?,
+                              _ modify: (Int, UnsafeMutableBufferPointer<Float>) throws -> Void) throws -> [Float] {
         let y = Double(try tailScore())
         let size = activations.count
         var copy = [Float](repeating: 0, count: size)
         return try activations.withUnsafeBufferPointer { a in
             try gradients.withUnsafeBufferPointer { g in
                 let base = Self.dot(g, a)
-                return try (0..<count).map { i in
-                    try copy.withUnsafeMutableBufferPointer { c in
-                        _ = c.update(fromContentsOf: a)
+                return try copy.withUnsafeMutableBufferPointer { c in
+                    _ = c.update(fromContentsOf: a)
+                    return try (0..<count).map { i in
+                        guard let range = touching?(i) else {
+                            _ = c.update(fromContentsOf: a)
+                            try modify(i, c)
+                            return Float(y + Self.dot(g, UnsafeBufferPointer(c)) - base)
+                        }
+                        // c equals A outside `range`; only that part changes, is read, and is restored.
                         try modify(i, c)
-                        return Float(y + Self.dot(g, UnsafeBufferPointer(c)) - base)
+                        let score = y + Self.dot(UnsafeBufferPointer(rebasing: g[range]), UnsafeBufferPointer(rebasing: c[range]))
+                            - Self.dot(UnsafeBufferPointer(rebasing: g[range]), UnsafeBufferPointer(rebasing: a[range]))
+                        UnsafeMutableBufferPointer(rebasing: c[range]).update(fromContentsOf: UnsafeBufferPointer(rebasing: a[range]))
+                        return Float(score)
                     }
                 }
             }

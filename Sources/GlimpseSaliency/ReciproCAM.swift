@@ -33,15 +33,20 @@ public struct ReciproCAM: CAMMethod {
         let kernel: [Float] = [1, 2, 1, 2, 4, 2, 1, 2, 1].map { $0 / 16 }
         let scores = try scored.tailScores(count: n) { p, a in
             let (pi, pj) = (p / w, p % w)
-            for k in 0..<e.channels {
-                for i in 0..<h {
-                    for j in 0..<w {
-                        let (di, dj) = (i - pi, j - pj)
-                        let keep: Float = gaussian
-                            ? (abs(di) <= 1 && abs(dj) <= 1 ? kernel[(di + 1) * 3 + dj + 1] : 0)
-                            : (di == 0 && dj == 0 ? 1 : 0)
-                        a[k * n + i * w + j] *= keep
-                    }
+            // The kept cells of each channel plane and their weights; everything else becomes zero.
+            var kept: [(cell: Int, weight: Float)] = [(p, 1)]
+            if gaussian {
+                kept = []
+                for di in -1...1 { for dj in -1...1 where (0..<h).contains(pi + di) && (0..<w).contains(pj + dj) {
+                    kept.append(((pi + di) * w + pj + dj, kernel[(di + 1) * 3 + dj + 1]))
+                } }
+            }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: kept.count) { values in
+                for k in 0..<e.channels {
+                    let plane = a.baseAddress! + k * n
+                    for (t, (cell, weight)) in kept.enumerated() { values[t] = plane[cell] * weight }
+                    plane.update(repeating: 0, count: n)
+                    for (t, (cell, _)) in kept.enumerated() { plane[cell] = values[t] }
                 }
             }
         }

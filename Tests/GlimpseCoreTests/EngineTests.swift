@@ -72,6 +72,31 @@ import Testing
         #expect(plain.scalars.contains { $0 > 6 } && plain.scalars.contains { $0 < 0 })
     }
 
+    /// Sums over trailing axes (global pooling's fast path), over middle axes and over leading axes, in Double.
+    @Test(arguments: [[2, 3, 1, 1], [2, 1, 5, 7], [1, 3, 5, 7], [2, 3, 5, 1], [2, 3, 5, 7]])
+    func summedMatchesDoubleSums(target: [Int]) throws {
+        var rng = SeededRNG(seed: 25)
+        let x = Tensor.normal([2, 3, 5, 7], rng: &rng)
+        let y = try x.summed(toShape: target)
+        var reference = [Double](repeating: 0, count: y.count)
+        for a in 0..<2 { for b in 0..<3 { for c in 0..<5 { for d in 0..<7 {
+            let i = [a, b, c, d].enumerated().map { target[$0.offset] == 1 ? 0 : $0.element }
+            reference[((i[0] * target[1] + i[1]) * target[2] + i[2]) * target[3] + i[3]] += Double(x[a, b, c, d])
+        } } } }
+        #expect(zip(y.scalars, reference).allSatisfy { abs(Double($0) - $1) < 1e-5 })
+    }
+
+    @Test func finitenessSeesEveryLane() throws {
+        for bad in [Float.nan, .infinity, -.infinity] {
+            for position in [0, 7, 8, 18] {
+                var values = [Float](repeating: 1e30, count: 19)
+                values[position] = bad
+                #expect(!(try Tensor(values, shape: [19])).isFinite)
+            }
+        }
+        #expect(try Tensor([Float](repeating: 3e38, count: 19), shape: [19]).isFinite)
+    }
+
     @Test func tfSamePadding() {
         let o = Conv2DOptions.same(kernel: 3, stride: 2, height: 224, width: 224)
         #expect((o.padTop, o.padBottom, o.padLeft, o.padRight) == (0, 1, 0, 1))

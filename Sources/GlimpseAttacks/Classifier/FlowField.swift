@@ -90,7 +90,7 @@ public enum FlowField {
         guard images.rank == 4, flow.shape == [images.shape[0], 2, images.shape[2], images.shape[3]] else {
             throw AttackError.badInput("a flow field for images \(images.shape) is [N, 2, H, W], found \(flow.shape)")
         }
-        let finite = flow.withUnsafeBufferPointer { $0.allSatisfy(\.isFinite) }
+        let finite = flow.isFinite
         guard finite else { throw AttackError.badInput("the flow field has NaN or infinite values") }
     }
 

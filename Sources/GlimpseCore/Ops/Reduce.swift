@@ -9,10 +9,24 @@ extension Tensor {
         let src = storage.pointer
         let n = Tensor.elementCount(target)
         let r = Tensor(zeros: target)
+        // Trailing axes summed away (global pooling): each output is the sum of one contiguous block.
+        let kept = target.count == shape.count ? (0...shape.count).last { Array(shape.prefix($0)) == Array(target.prefix($0)) } ?? 0 : -1
         if n == 1 {
             var acc: Double = 0
             for i in 0..<count { acc += Double(src[i]) }
             r.storage.pointer[0] = Float(acc)
+        } else if kept > 0 && target[kept...].allSatisfy({ $0 == 1 }) {
+            let block = count / n, out = r.storage.pointer
+            for j in 0..<n {
+                let base = src + j * block
+                var lanes = SIMD8<Float>(), acc: Float = 0, i = 0
+                while i + 8 <= block {
+                    lanes += UnsafeRawPointer(base + i).loadUnaligned(as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < block { acc += base[i]; i += 1 }
+                out[j] = lanes.sum() + acc
+            }
         } else {
             let out = r.storage.pointer
             let walk = StridedWalk(shape: shape,

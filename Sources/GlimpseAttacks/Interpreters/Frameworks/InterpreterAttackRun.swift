@@ -55,7 +55,7 @@ extension InterpreterAttack {
             let tracked = x.detached().requiringGradient()
             let loss = try jointLoss(tracked, c: c, predictionWeight: predictionWeight)
             let g = try gradient(of: loss, wrt: [tracked])[0]
-            guard loss.scalar.isFinite, g.withUnsafeBufferPointer({ $0.allSatisfy(\.isFinite) }) else {
+            guard loss.scalar.isFinite, g.isFinite else {
                 throw AttackError.badInput("the joint loss or its gradient is not finite (interpreter \(attack.interpreter.name))")
             }
             return (g, loss.scalar)
