@@ -65,14 +65,14 @@ enum Depthwise {
                           w: w, out: out, ho: g.ho, wo: g.wo, epilogue: epilogue)
         guard g.kh == g.kw, o.dilationX == 1, o.dilationY == 1, o.strideY == o.strideX else {
             return plane.rowsOneByOne(kh: g.kh, kw: g.kw, strideY: o.strideY, strideX: o.strideX,
-                                      dilationY: o.dilationY, dilationX: o.dilationX, from: 0)
+                                      dilationY: o.dilationY, dilationX: o.dilationX)
         }
         switch (g.kh, o.strideX) {
         case (3, 1): plane.rows(Taps<K3, S1>.self)
         case (3, 2): plane.rows(Taps<K3, S2>.self)
         case (5, 1): plane.rows(Taps<K5, S1>.self)
         case (5, 2): plane.rows(Taps<K5, S2>.self)
-        default: plane.rowsOneByOne(kh: g.kh, kw: g.kw, strideY: o.strideY, strideX: o.strideX, dilationY: 1, dilationX: 1, from: 0)
+        default: plane.rowsOneByOne(kh: g.kh, kw: g.kw, strideY: o.strideY, strideX: o.strideX, dilationY: 1, dilationX: 1)
         }
     }
 
@@ -82,6 +82,11 @@ enum Depthwise {
     private enum K5: Size { static var value: Int { 5 } }
     private enum S1: Size { static var value: Int { 1 } }
     private enum S2: Size { static var value: Int { 2 } }
+    /// Output rows per block.
+    private enum R1: Size { static var value: Int { 1 } }
+    private enum R2: Size { static var value: Int { 2 } }
+    private enum R3: Size { static var value: Int { 3 } }
+    private enum R4: Size { static var value: Int { 4 } }
     /// A square kernel side and a stride known at compile time.
     private enum Taps<K: Size, S: Size> {
         static var k: Int { K.value }
@@ -157,44 +162,51 @@ enum Depthwise {
             (kx * d % s) * phase + kx * d / s
         }
 
-        /// A square k×k kernel, stride s, no dilation: four output rows at a time, then the rest one by one.
-        /// Specialised for each size, the tap loops unroll and the row tests fold away.
+        /// A square k×k kernel, stride s, no dilation: four output rows at a time, then a block of the one to three
+        /// rows left. Specialised for each size, the tap loops unroll and carry no branches.
         func rows<K: Size, S: Size>(_: Taps<K, S>.Type) {
-            let k = K.value, s = S.value
-            let lastChunk = (wo - 1) / 8 * 8
             var oy = 0
             while oy + 4 <= ho {
-                let base = scratch + oy * s * rowStride
-                var ox0 = lastChunk
-                while ox0 >= 0 {
-                    var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
-                    // Each tap's weight is broadcast once and applied to the four rows (no branches: both loops
-                    // have constant trip counts).
-                    for ky in 0..<k {
-                        for kx in 0..<k {
-                            let wv = SIMD8(repeating: w[ky * k + kx])
-                            let at = base + ky * rowStride + ox0 + column(kx, stride: s)
-                            a0 = a0.addingProduct(wv, load(at))
-                            a1 = a1.addingProduct(wv, load(at + s * rowStride))
-                            a2 = a2.addingProduct(wv, load(at + 2 * s * rowStride))
-                            a3 = a3.addingProduct(wv, load(at + 3 * s * rowStride))
-                        }
-                    }
-                    store(a0, row: oy, column: ox0)
-                    store(a1, row: oy + 1, column: ox0)
-                    store(a2, row: oy + 2, column: ox0)
-                    store(a3, row: oy + 3, column: ox0)
-                    ox0 -= 8
-                }
+                block(Taps<K, S>.self, R4.self, from: oy)
                 oy += 4
             }
-            rowsOneByOne(kh: k, kw: k, strideY: s, strideX: s, dilationY: 1, dilationX: 1, from: oy)
+            switch ho - oy {
+            case 3: block(Taps<K, S>.self, R3.self, from: oy)
+            case 2: block(Taps<K, S>.self, R2.self, from: oy)
+            case 1: block(Taps<K, S>.self, R1.self, from: oy)
+            default: break
+            }
         }
 
-        /// Output rows from `first` on, one at a time (any dilation).
-        @inline(__always) func rowsOneByOne(kh: Int, kw: Int, strideY: Int, strideX: Int, dilationY: Int, dilationX: Int, from first: Int) {
+        /// R ≤ 4 output rows from `oy`, in SIMD8 chunks: each tap's weight is broadcast once and applied to every row.
+        @inline(__always) func block<K: Size, S: Size, R: Size>(_: Taps<K, S>.Type, _: R.Type, from oy: Int) {
+            let k = K.value, s = S.value, r = R.value
+            let base = scratch + oy * s * rowStride
+            var ox0 = (wo - 1) / 8 * 8
+            while ox0 >= 0 {
+                var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                for ky in 0..<k {
+                    for kx in 0..<k {
+                        let wv = SIMD8(repeating: w[ky * k + kx])
+                        let at = base + ky * rowStride + ox0 + column(kx, stride: s)
+                        a0 = a0.addingProduct(wv, load(at))
+                        if r > 1 { a1 = a1.addingProduct(wv, load(at + s * rowStride)) }
+                        if r > 2 { a2 = a2.addingProduct(wv, load(at + 2 * s * rowStride)) }
+                        if r > 3 { a3 = a3.addingProduct(wv, load(at + 3 * s * rowStride)) }
+                    }
+                }
+                store(a0, row: oy, column: ox0)
+                if r > 1 { store(a1, row: oy + 1, column: ox0) }
+                if r > 2 { store(a2, row: oy + 2, column: ox0) }
+                if r > 3 { store(a3, row: oy + 3, column: ox0) }
+                ox0 -= 8
+            }
+        }
+
+        /// Every output row, one at a time (any kernel shape and dilation).
+        func rowsOneByOne(kh: Int, kw: Int, strideY: Int, strideX: Int, dilationY: Int, dilationX: Int) {
             let lastChunk = (wo - 1) / 8 * 8
-            for oy in first..<ho {
+            for oy in 0..<ho {
                 let base = scratch + oy * strideY * rowStride
                 var ox0 = lastChunk
                 while ox0 >= 0 {
