@@ -42,6 +42,12 @@ struct TrainRegularizerOptions: ParsableArguments {
     @Option(name: .long, help: "model-doctor: layer constrained (default: conv3, the last convolution's output; with --model the class-activation layer).")
     var doctorLayer: String?
 
+    @Option(name: .long, help: "model-doctor: weight β of the spatial constraint (gradient of the true class kept off the background; 0: off, as the paper on small data sets).")
+    var doctorBeta: Float = 0
+
+    @Option(name: .long, help: "model-doctor: image intensity (channel mean in [0, 1]) above which a pixel is foreground for the spatial constraint (the paper draws masks by hand; this suits objects on a dark plain background such as Fashion-MNIST).")
+    var doctorForeground: Float = 0.1
+
     @Option(name: .long, help: ArgumentHelp("model-doctor: weights of the trained model to diagnose (a model.safetensors). Default: --init.", valueName: "path"))
     var doctorModel: String?
 
@@ -62,7 +68,8 @@ struct TrainRegularizerOptions: ParsableArguments {
                     throw ValidationError("--doctor-images must be at least 1 and --doctor-theta in [0, 1)")
                 }
                 let layer = doctorLayer ?? defaultDoctorLayer
-                return .modelDoctor(try ModelDoctor(alpha: doctorAlpha, layer: layer, channelMask: diagnose(layer, doctorImages, doctorTheta)))
+                return .modelDoctor(try ModelDoctor(alpha: doctorAlpha, layer: layer, channelMask: diagnose(layer, doctorImages, doctorTheta),
+                                                    beta: doctorBeta, foregroundThreshold: doctorForeground))
             default: throw ValidationError("unknown regularizer '\(regularizer)'; known: none, adversarial, gbp-align, cgc, model-doctor")
             }
         } catch let error as TrainingError {

@@ -154,6 +154,33 @@ import GlimpseTraining
         #expect(throws: TrainingError.self) { try ModelDoctor(layer: "relu", channelMask: [[1, 0, 1]]).loss(model, x, labels: labels, parameters: model.parameters) }
     }
 
+    @Test func modelDoctorSpatialConstraintWeightGradientMatchesFiniteDifferences() throws {
+        let (model, x, labels) = try Self.tiny()
+        let spatial = try ModelDoctor(alpha: 1, layer: "relu", channelMask: Self.tinyDoctor.channelMask, beta: 2, foregroundThreshold: 0.5)
+        let background = try 1 - spatial.foreground(x, height: 4, width: 4)
+        #expect(background.scalars.contains(0) && background.scalars.contains(1), "the images must have both foreground and background")
+        let withSpatial = try spatial.loss(model, x, labels: labels, parameters: model.parameters).loss.scalar
+        let without = try Self.tinyDoctor.loss(model, x, labels: labels, parameters: model.parameters).loss.scalar
+        #expect(withSpatial - without > 0.1, "the spatial term must be non-trivial: \(withSpatial - without)")
+        try Self.checkWeightGradient(model) { p in try spatial.loss(model, x, labels: labels, parameters: p).loss }
+    }
+
+    @Test func modelDoctorForegroundAndSettings() throws {
+        let doctor = try ModelDoctor(channelMask: [[1, 0], [0, 1]], beta: 1, foregroundThreshold: 0.25)
+        // One 4×4 image whose left half is bright: the foreground at 2×2 is the left column.
+        let image = try Tensor((0..<16).map { Float($0 % 4 < 2 ? 0.9 : 0.1) }, shape: [1, 1, 4, 4])
+        #expect(try doctor.foreground(image, height: 2, width: 2).scalars == [1, 0, 1, 0])
+        #expect(try doctor.foreground(image, height: 4, width: 4).scalars == image.scalars.map { $0 > 0.25 ? 1 : 0 })
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[1, 0]], beta: -1) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[1, 0]], beta: .nan) }
+        #expect(throws: TrainingError.self) { try ModelDoctor(channelMask: [[1, 0]], foregroundThreshold: 1) }
+        // A training state written before the spatial constraint existed decodes with β = 0.
+        let old = #"{"alpha": 10, "layer": "conv3", "channelMask": [[1, 0], [0, 1]]}"#
+        let decoded = try JSONDecoder().decode(ModelDoctor.self, from: Data(old.utf8))
+        #expect(decoded == (try ModelDoctor(channelMask: [[1, 0], [0, 1]])))
+        #expect(try JSONDecoder().decode(ModelDoctor.self, from: JSONEncoder().encode(doctor)) == doctor)
+    }
+
     @Test func modelDoctorLossAndDiagnosisMatchHandComputation() throws {
         // In the tiny net ∂z_c/∂relu = fc.weight[c] (channel-major), whatever the image: Ĝ_k(z_c) = Σ_j ReLU(W[c, 16k + j])/B.
         let (model, x, labels) = try Self.tiny()

@@ -74,6 +74,30 @@ extension ModelDoctor {
 }
 
 extension ModelDoctor {
+    /// Mean over `images` of the share of the true class's gradient magnitude Σ|∂z_y/∂A| at `layer` that falls on the
+    /// background (outside `foreground`), the model in inference mode — what the spatial constraint lowers.
+    public func backgroundFraction(_ model: any Classifier, images: Tensor, labels: [Int]) throws -> Double {
+        let pass = ForwardPass(capturing: [layer])
+        let logits = try model.forward(images.detached().requiringGradient(), pass: pass)
+        guard let a = pass.captured[layer], a.rank == 4 else { throw TrainingError.invalidSetting("\(model.name) has no feature map \(layer)") }
+        let g = try Self.logitGradient(logits, a, classes: labels, scale: 1, createGraph: false).scalars
+        let background = try foreground(images, height: a.shape[2], width: a.shape[3]).scalars.map { 1 - $0 }
+        let (channels, plane) = (a.shape[1], a.shape[2] * a.shape[3])
+        var total = 0.0
+        for b in 0..<labels.count {
+            var off = 0.0, all = 0.0
+            for k in 0..<channels {
+                for p in 0..<plane {
+                    let m = Double(abs(g[(b * channels + k) * plane + p]))
+                    all += m
+                    off += m * Double(background[b * plane + p])
+                }
+            }
+            total += all > 0 ? off / all : 0
+        }
+        return total / Double(max(labels.count, 1))
+    }
+
     /// Mean over `images` of the channel constraint per image, Σ_k Ĝ_k(z_y′)·M[y′][k] + Σ_k Ĝ_k(z_y)·(1 − M[y][k]), with
     /// unscaled per-image gradients and the model in inference mode — the quantity the treatment minimises.
     public func meanConstraint(_ model: any Classifier, images: Tensor, labels: [Int]) throws -> Double {
