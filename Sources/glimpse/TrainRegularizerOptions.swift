@@ -6,7 +6,7 @@ import GlimpseTraining
 
 /// `glimpse train` options choosing a training defense or interpretability regularizer.
 struct TrainRegularizerOptions: ParsableArguments {
-    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) cgc (Contrastive Grad-CAM Consistency at relu3) or model-doctor (Model Doctor's channel constraint; needs --doctor-model or --init).")
+    @Option(name: .long, help: "Regularizer: none, adversarial (PGD-L∞ adversarial training), gbp-align (guided-backprop gradient alignment) cgc (Contrastive Grad-CAM Consistency at relu3) or model-doctor (Model Doctor's channel constraint, and with --doctor-beta its spatial constraint; needs --doctor-model or --init).")
     var regularizer: String = "none"
 
     @Option(name: .long, help: "gbp-align: weight λ of 1 − cos(standard, guided input gradient).")
