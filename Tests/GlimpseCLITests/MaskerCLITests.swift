@@ -6,6 +6,7 @@ import Testing
 struct MaskerCLITests {
     @Test func badMaskerOptionsAreOneLineErrors() throws {
         for args in [["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--mask-scale", "3"],
+                     ["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--smooth-weight", "-1"],
                      ["masker", "eval", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--masker", "/tmp/x", "--count", "0"],
                      ["masker", "eval", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--masker", "/tmp/x", "--thresholds", "0.2,2"]] {
             let r = try CLI.run(args)
