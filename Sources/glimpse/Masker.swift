@@ -78,6 +78,12 @@ struct MaskerTrain: ParsableCommand {
     @Option(name: .long, help: "Weight of the preserver term (reference: 0.3).")
     var preserverWeight: Float = MaskerObjective().preserverWeight
 
+    @Option(name: .long, help: "Weight of the smoothness (total variation) term (reference: 0.005).")
+    var smoothWeight: Float = MaskerObjective().smoothWeight
+
+    @Option(name: .long, help: "Fashion-MNIST only: input side over mask side, 2 (14² mask) or 1 (28², one more upsampling block).")
+    var maskScale: Int = 2
+
     @Flag(name: .long, help: "Continue from the checkpoints in --out.")
     var resume = false
 
@@ -85,14 +91,17 @@ struct MaskerTrain: ParsableCommand {
         guard phase1Epochs >= 0, phase2Epochs >= 1, batchSize >= 1, (limit ?? 1) >= 1 else {
             throw ValidationError("--phase2-epochs, --batch-size and --limit must be at least 1, --phase1-epochs at least 0")
         }
-        guard areaWeight.isFinite, areaWeight >= 0, preserverWeight.isFinite, preserverWeight >= 0 else {
-            throw ValidationError("--area-weight and --preserver-weight must be finite and at least 0")
+        guard [areaWeight, preserverWeight, smoothWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw ValidationError("--area-weight, --preserver-weight and --smooth-weight must be finite and at least 0")
         }
         if data == "fashion-mnist", modelOptions.model != FashionCNN.arch { throw ValidationError("fashion-mnist goes with --model \(FashionCNN.arch)") }
+        guard [1, 2].contains(maskScale) else { throw ValidationError("--mask-scale must be 1 or 2, got \(maskScale)") }
+        if maskScale != 2, modelOptions.model != FashionCNN.arch { throw ValidationError("--mask-scale is an option of the \(FashionCNN.arch) masker") }
     }
 
     func run() throws {
-        let (classifier, spec) = try modelOptions.load()
+        var (classifier, spec) = try modelOptions.load()
+        if let cnn = classifier as? FashionCNN { spec = try .fashionMNIST(widths: cnn.widths, maskScale: maskScale) }
         var images = data == "fashion-mnist" ? try FashionMNIST.load(.train) : try ImageFolder.predicted(URL(fileURLWithPath: data), by: classifier)
         if let limit { images = images.prefix(limit) }
         let augmentation: Augmentation = data == "fashion-mnist" ? Augmentation(flip: true) : .randomSizedCrop(spec.inputSize)
@@ -100,6 +109,7 @@ struct MaskerTrain: ParsableCommand {
                                                batchSize: min(batchSize, images.count), seed: seed, augmentation: augmentation)
         settings.objective.areaWeight = areaWeight
         settings.objective.preserverWeight = preserverWeight
+        settings.objective.smoothWeight = smoothWeight
         let started = Date()
         let (_, states) = try MaskerTraining.train(spec: spec, classifier: classifier, data: images, settings: settings,
                                                    folder: URL(fileURLWithPath: out), resume: resume) { phase, p in

