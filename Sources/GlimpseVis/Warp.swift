@@ -1,16 +1,35 @@
 import GlimpseCore
 
-/// One drawn transform: its output size and the affine map from an output pixel position to its input position,
-/// `source = (yy·y + yx·x + y0, xy·y + xx·x + x0)`.
+/// An affine map of pixel positions, `(y, x) → (yy·y + yx·x + y0, xy·y + xx·x + x0)`.
+struct Affine {
+    var yy: Float, yx: Float, y0: Float, xy: Float, xx: Float, x0: Float
+
+    /// `self ∘ inner`: applies `inner` first.
+    func after(_ i: Affine) -> Affine {
+        Affine(yy: yy * i.yy + yx * i.xy, yx: yy * i.yx + yx * i.xx, y0: yy * i.y0 + yx * i.x0 + y0,
+               xy: xy * i.yy + xx * i.xy, xx: xy * i.yx + xx * i.xx, x0: xy * i.y0 + xx * i.x0 + x0)
+    }
+
+    @inline(__always) func callAsFunction(_ y: Float, _ x: Float) -> (y: Float, x: Float) {
+        (yy * y + yx * x + y0, xy * y + xx * x + x0)
+    }
+}
+
+/// One drawn transform: its output size and the affine map from an output pixel position to its input position.
 struct WarpStage {
     let outputHeight: Int
     let outputWidth: Int
-    let yy: Float, yx: Float, y0: Float, xy: Float, xx: Float, x0: Float
+    let map: Affine
     /// Sources outside `lowY…highY` × `lowX…highX` take this constant (nil: every source is sampled).
     var fill: Float?
     var lowY: Float = 0, highY: Float = 0, lowX: Float = 0, highX: Float = 0
     /// Bilinear taps outside the input contribute 0 (`grid_sample`'s zero padding) instead of repeating the edge.
     var zeroTaps = false
+
+    init(outputHeight: Int, outputWidth: Int, yy: Float, yx: Float, y0: Float, xy: Float, xx: Float, x0: Float) {
+        (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
+        map = Affine(yy: yy, yx: yx, y0: y0, xy: xy, xx: xx, x0: x0)
+    }
 
     /// `source = output + (dy, dx)`.
     static func shift(height oh: Int, width ow: Int, dy: Float, dx: Float) -> WarpStage {
@@ -31,13 +50,6 @@ struct WarpStage {
 
     /// The same map with zero-padded taps.
     var zeroPadded: WarpStage { var s = self; s.zeroTaps = true; return s }
-
-    /// Where output position (y, x) comes from: an input position, or a constant.
-    @inline(__always) func source(_ y: Float, _ x: Float) -> (y: Float, x: Float, fill: Float?) {
-        let sy = yy * y + yx * x + y0, sx = xy * y + xx * x + x0
-        if let fill, !(sy >= lowY && sy <= highY && sx >= lowX && sx <= highX) { return (0, 0, fill) }
-        return (sy, sx, nil)
-    }
 }
 
 /// Bilinear resampling of every [H, W] plane by one fixed map: output pixel i is
@@ -52,39 +64,53 @@ struct ResamplePlan {
     private(set) var constant: [Float]
 
     /// The composite of `stages` (applied in order to an `inputHeight`×`inputWidth` image), sampled with one
-    /// bilinear interpolation; taps off the input are clamped to the edge unless the first stage zero-pads.
+    /// bilinear interpolation; taps off the input are clamped to the edge unless the first stage zero-pads. A stage
+    /// with a fill tests its own source position (the maps composed from the output up to it), the last stage first.
     init(stages: [WarpStage], inputHeight h: Int, inputWidth w: Int) {
         let (oh, ow) = (stages.last?.outputHeight ?? h, stages.last?.outputWidth ?? w)
         (inputHeight, inputWidth, outputHeight, outputWidth) = (h, w, oh, ow)
         let pixels = oh * ow, zero = stages.first?.zeroTaps ?? false
+        var composite = Affine(yy: 1, yx: 0, y0: 0, xy: 0, xx: 1, x0: 0)
+        var tests: [(map: Affine, stage: WarpStage)] = []
+        for stage in stages.reversed() {
+            composite = stage.map.after(composite)
+            if stage.fill != nil { tests.append((composite, stage)) }
+        }
         var taps = [Int32](repeating: 0, count: 4 * pixels), weights = [Float](repeating: 0, count: 4 * pixels)
         var constant = [Float](repeating: 0, count: pixels)
-        let reversed = Array(stages.reversed())
+        let (hi, wi) = (Int32(h), Int32(w))
         taps.withUnsafeMutableBufferPointer { t in
             weights.withUnsafeMutableBufferPointer { wt in
-                for oy in 0..<oh {
-                    for ox in 0..<ow {
-                        var (y, x) = (Float(oy), Float(ox))
-                        var filled: Float?
-                        for stage in reversed {
-                            let s = stage.source(y, x)
-                            if let f = s.fill { filled = f; break }
-                            (y, x) = (s.y, s.x)
+                constant.withUnsafeMutableBufferPointer { c in
+                    for oy in 0..<oh {
+                        pixel: for ox in 0..<ow {
+                            let (fy, fx) = (Float(oy), Float(ox)), i = oy * ow + ox, k = 4 * i
+                            for test in tests {
+                                let (sy, sx) = test.map(fy, fx), s = test.stage
+                                if !(sy >= s.lowY && sy <= s.highY && sx >= s.lowX && sx <= s.highX) {
+                                    c[i] = s.fill ?? 0
+                                    continue pixel
+                                }
+                            }
+                            let (y, x) = composite(fy, fx)
+                            let y0 = y.rounded(.down), x0 = x.rounded(.down)
+                            let (ay, ax) = (y - y0, x - x0)
+                            let (r0, c0) = (Int32(y0), Int32(x0))
+                            let (r1, c1) = (r0 + 1, c0 + 1)
+                            let w4: (Float, Float, Float, Float) = ((1 - ay) * (1 - ax), (1 - ay) * ax, ay * (1 - ax), ay * ax)
+                            if zero {
+                                let rows = (r0 >= 0 && r0 < hi, r1 >= 0 && r1 < hi), cols = (c0 >= 0 && c0 < wi, c1 >= 0 && c1 < wi)
+                                if rows.0 && cols.0 { t[k] = r0 * wi + c0; wt[k] = w4.0 }
+                                if rows.0 && cols.1 { t[k + 1] = r0 * wi + c1; wt[k + 1] = w4.1 }
+                                if rows.1 && cols.0 { t[k + 2] = r1 * wi + c0; wt[k + 2] = w4.2 }
+                                if rows.1 && cols.1 { t[k + 3] = r1 * wi + c1; wt[k + 3] = w4.3 }
+                            } else {
+                                let (q0, q1) = (min(max(r0, 0), hi - 1) * wi, min(max(r1, 0), hi - 1) * wi)
+                                let (p0, p1) = (min(max(c0, 0), wi - 1), min(max(c1, 0), wi - 1))
+                                (t[k], t[k + 1], t[k + 2], t[k + 3]) = (q0 + p0, q0 + p1, q1 + p0, q1 + p1)
+                                (wt[k], wt[k + 1], wt[k + 2], wt[k + 3]) = w4
+                            }
                         }
-                        let i = oy * ow + ox
-                        if let filled { constant[i] = filled; continue }
-                        let fy0 = y.rounded(.down), fx0 = x.rounded(.down)
-                        let (fy, fx) = (y - fy0, x - fx0)
-                        let (r0, c0) = (Int(fy0), Int(fx0))
-                        func tap(_ k: Int, _ r: Int, _ c: Int, _ weight: Float) {
-                            if zero, r < 0 || r >= h || c < 0 || c >= w { return }
-                            t[4 * i + k] = Int32(min(max(r, 0), h - 1) * w + min(max(c, 0), w - 1))
-                            wt[4 * i + k] = weight
-                        }
-                        tap(0, r0, c0, (1 - fy) * (1 - fx))
-                        tap(1, r0, c0 + 1, (1 - fy) * fx)
-                        tap(2, r0 + 1, c0, fy * (1 - fx))
-                        tap(3, r0 + 1, c0 + 1, fy * fx)
                     }
                 }
             }
