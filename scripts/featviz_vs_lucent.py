@@ -3,6 +3,8 @@
   ~/.cache/glimpse-anchors/venv/bin/python scripts/featviz_vs_lucent.py --glimpse .build/release/glimpse \
       [--old OTHER_GLIMPSE (timed on the first channel only)] [--channels 0,7,20,50] [--steps 256] [--out /tmp/fv_compare]
       [--glimpse-args "--transforms lucent" (extra options for glimpse visualize)]
+      [--lucent-images DIR (score lucent_<c>.png saved by an earlier run with the same steps instead of rerunning
+       Lucent: Lucent is deterministic with these seeds, its PNGs are identical run to run; no Lucent timing then)]
 
 For every channel: Lucent's render_vis with its defaults (Fourier + decorrelated 224 image, standard transforms,
 Adam 0.05, parameters of the model frozen) and `glimpse visualize --batch 1` with the same step count. Both final
@@ -112,6 +114,7 @@ def main():
     ap.add_argument("--channels", default="0,7,20,50")
     ap.add_argument("--steps", type=int, default=256)
     ap.add_argument("--out", default="/tmp/fv_compare")
+    ap.add_argument("--lucent-images")
     ap.add_argument("--glimpse-args", default="", help="extra options for glimpse visualize, e.g. '--transforms lucent'")
     a = ap.parse_args()
     C.set_threads()
@@ -127,7 +130,11 @@ def main():
     print("|" + "---|" * (head.count("|") - 1))
     for c in [int(s) for s in a.channels.split(",")]:
         C.wait_quiet(max_wait=20)
-        limg, lms = lucent(c, a.steps)
+        if a.lucent_images:
+            from PIL import Image
+            limg, lms = np.asarray(Image.open(os.path.join(a.lucent_images, f"lucent_{c}.png")).convert("RGB")), float("nan")
+        else:
+            limg, lms = lucent(c, a.steps)
         print(f"  lucent channel {c}: {lms:.1f} ms/step", file=sys.stderr, flush=True)
         gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split())
         ls, gs = score(model, limg, c), score(model, gimg, c)
