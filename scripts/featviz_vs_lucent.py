@@ -2,6 +2,9 @@
 
   ~/.cache/glimpse-anchors/venv/bin/python scripts/featviz_vs_lucent.py --glimpse .build/release/glimpse \
       [--old OTHER_GLIMPSE (timed on the first channel only)] [--channels 0,7,20,50] [--steps 256] [--out /tmp/fv_compare]
+      [--glimpse-args "--transforms lucent" (extra options for glimpse visualize)]
+      [--lucent-images DIR (score lucent_<c>.png saved by an earlier run with the same steps instead of rerunning
+       Lucent: Lucent is deterministic with these seeds, its PNGs are identical run to run; no Lucent timing then)]
 
 For every channel: Lucent's render_vis with its defaults (Fourier + decorrelated 224 image, standard transforms,
 Adam 0.05, parameters of the model frozen) and `glimpse visualize --batch 1` with the same step count. Both final
@@ -45,10 +48,10 @@ def lucent(channel, steps):
     return img, (stamps[-1] - stamps[0]) / (len(stamps) - 1) * 1e3
 
 
-def glimpse(binary, channel, steps, out):
+def glimpse(binary, channel, steps, out, extra=()):
     d = os.path.join(out, f"g{channel}_{os.path.basename(binary)}")
     cmd = ["/usr/bin/time", "-f", "%e %R %M", binary, "visualize", "--layer", LAYER_G, "--channels", str(channel),
-           "--batch", "1", "--steps", str(steps), "--seed", str(channel), "--out", d]
+           "--batch", "1", "--steps", str(steps), "--seed", str(channel), "--out", d, "--no-resume", *extra]
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall, faults, rss = p.stderr.strip().splitlines()[-1].split()
     rec = json.load(open(os.path.join(d, "visualize.json")))["runs"][0]
@@ -111,10 +114,13 @@ def main():
     ap.add_argument("--channels", default="0,7,20,50")
     ap.add_argument("--steps", type=int, default=256)
     ap.add_argument("--out", default="/tmp/fv_compare")
+    ap.add_argument("--lucent-images")
+    ap.add_argument("--glimpse-args", default="", help="extra options for glimpse visualize, e.g. '--transforms lucent'")
     a = ap.parse_args()
     C.set_threads()
     os.makedirs(a.out, exist_ok=True)
     model = C.load_model(dynamic_pad=True).eval()
+    print(f"glimpse visualize {a.glimpse_args}".strip())
     print(f"{a.steps} steps, 224x224, batch 1, {LAYER_G}; scores by the PyTorch model on uint8 images "
           "(plain / mean of 16 Lucent standard transforms / mean of 16 Lucid standard transforms)\n")
     head = "| channel | Lucent ms/step | Glimpse ms/step (median; wall/steps) | speed-up | Lucent score | Glimpse score |"
@@ -124,9 +130,13 @@ def main():
     print("|" + "---|" * (head.count("|") - 1))
     for c in [int(s) for s in a.channels.split(",")]:
         C.wait_quiet(max_wait=20)
-        limg, lms = lucent(c, a.steps)
+        if a.lucent_images:
+            from PIL import Image
+            limg, lms = np.asarray(Image.open(os.path.join(a.lucent_images, f"lucent_{c}.png")).convert("RGB")), float("nan")
+        else:
+            limg, lms = lucent(c, a.steps)
         print(f"  lucent channel {c}: {lms:.1f} ms/step", file=sys.stderr, flush=True)
-        gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out)
+        gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split())
         ls, gs = score(model, limg, c), score(model, gimg, c)
         row = (f"| {c} | {lms:.1f} | {gms:.1f}; {gwall / a.steps * 1e3:.1f} | {lms / gms:.2f}× | "
                f"{ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {gs[0]:.2f} / {gs[1]:.2f} / {gs[2]:.2f} |")

@@ -13,6 +13,8 @@ public struct FourierImage: ImageParameterization {
     public let decorrelate: Bool
     /// The scale, [H, W/2+1, 1] (broadcast over batch, channel and real/imaginary).
     let scale: Tensor
+    /// `scale / 4` repeated to the parameters' shape, so that the per-step product needs no broadcasting.
+    let stepScale: Tensor
 
     public init(batch: Int = 1, height: Int = 224, width: Int = 224, decay: Float = 1, decorrelate: Bool = true) throws {
         guard batch >= 1, height >= 8, width >= 8, decay >= 0 else {
@@ -20,6 +22,10 @@ public struct FourierImage: ImageParameterization {
         }
         (self.batch, self.height, self.width, self.decay, self.decorrelate) = (batch, height, width, decay, decorrelate)
         scale = FourierImage.frequencyScale(height: height, width: width, decay: decay)
+        let plane = scale.scalars.flatMap { [$0 / 4, $0 / 4] }
+        stepScale = Tensor(shape: [batch, 3, height, width / 2 + 1, 2]) { s, n in
+            for i in 0..<n { s[i] = plane[i % plane.count] }
+        }
     }
 
     /// `1 / max(sqrt(fx² + fy²), 1/max(H, W))^decay` on the rfft2 grid, as [H, W/2+1, 1].
@@ -35,7 +41,7 @@ public struct FourierImage: ImageParameterization {
 
     public func image(_ parameters: Tensor) throws -> Tensor {
         try parameters.checkShape([batch, 3, height, width / 2 + 1, 2], "Fourier parameters")
-        let t = try (parameters * scale).irfft2(width: width, normalization: .ortho) * 0.25
+        let t = try (parameters * stepScale).irfft2(width: width, normalization: .ortho)
         return try ColorDecorrelation.rgb(t, decorrelate: decorrelate)
     }
 }

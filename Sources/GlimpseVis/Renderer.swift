@@ -69,9 +69,17 @@ public struct Renderer {
             let (value, grad) = try withActivationGradient(rule) { () throws -> (Float, Tensor) in
                 let p = parameters.requiringGradient()
                 let images = try parameterization.image(p)
-                let x = try ImageTransform.apply(transforms, to: images, rng: &rng, resampling: resampling)
+                // The transforms run outside the autodiff graph (plain resampling loops); their adjoint carries the
+                // network's gradient back to the images, and autodiff takes it from there to the parameters.
+                let draw = try ImageTransform.draw(transforms, height: images.shape[2], width: images.shape[3],
+                                                   rng: &rng, resampling: resampling)
+                let x = try draw.apply(images.detached()).requiringGradient()
                 let value = try objective.value(objective.forward(model, x))
-                let loss = try penalties.reduce(-value) { try $0 + $1.value(images) * $1.weight }
+                let imageGradient = try draw.adjoint(gradient(of: -value, wrt: [x])[0])
+                guard !penalties.isEmpty || accumulatesTransparency else {
+                    return (value.scalar, try gradient(of: images, wrt: [p], seed: imageGradient)[0])
+                }
+                let loss = try penalties.reduce((images * imageGradient).sum()) { try $0 + $1.value(images) * $1.weight }
                 guard accumulatesTransparency else { return (value.scalar, try gradient(of: loss, wrt: [p])[0]) }
                 let grads = try gradient(of: loss, wrt: [p, images])
                 let magnitude = try grads[1].abs().mean(axes: [1], keepDims: true)

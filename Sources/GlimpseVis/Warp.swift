@@ -1,97 +1,213 @@
 import GlimpseCore
 
-/// One drawn transform: its output size and how an output pixel position maps back to its input.
-struct WarpStage {
-    enum Map {
-        /// `input = output + (dy, dx)`; positions outside the `height`×`width` input take `fill` (nil: never outside).
-        case shift(dy: Float, dx: Float, fill: Float?, height: Int, width: Int)
-        /// Half-pixel resize: `input = (output + 0.5) · ratio − 0.5`.
-        case scale(y: Float, x: Float)
-        /// Rotation about the centre; positions outside the input are black.
-        case rotate(cos: Float, sin: Float, height: Int, width: Int)
+/// An affine map of pixel positions, `(y, x) → (yy·y + yx·x + y0, xy·y + xx·x + x0)`.
+struct Affine {
+    var yy: Float, yx: Float, y0: Float, xy: Float, xx: Float, x0: Float
+
+    /// `self ∘ inner`: applies `inner` first.
+    func after(_ i: Affine) -> Affine {
+        Affine(yy: yy * i.yy + yx * i.xy, yx: yy * i.yx + yx * i.xx, y0: yy * i.y0 + yx * i.x0 + y0,
+               xy: xy * i.yy + xx * i.xy, xx: xy * i.yx + xx * i.xx, x0: xy * i.y0 + xx * i.x0 + x0)
     }
 
-    let outputHeight: Int
-    let outputWidth: Int
-    let map: Map
-
-    /// Where output position (y, x) comes from: an input position, or a constant.
-    func source(_ y: Float, _ x: Float) -> (y: Float, x: Float, fill: Float?) {
-        func inside(_ y: Float, _ x: Float, _ h: Int, _ w: Int) -> Bool {
-            y >= -0.5 && y <= Float(h) - 0.5 && x >= -0.5 && x <= Float(w) - 0.5
-        }
-        switch map {
-        case let .shift(dy, dx, fill, h, w):
-            let (sy, sx) = (y + dy, x + dx)
-            if let fill, !inside(sy, sx, h, w) { return (0, 0, fill) }
-            return (sy, sx, nil)
-        case let .scale(ry, rx):
-            return ((y + 0.5) * ry - 0.5, (x + 0.5) * rx - 0.5, nil)
-        case let .rotate(c, s, h, w):
-            let cy = Float(h - 1) / 2, cx = Float(w - 1) / 2
-            let (dy, dx) = (y - cy, x - cx)
-            let (sy, sx) = (c * dy + s * dx + cy, -s * dy + c * dx + cx)
-            return inside(sy, sx, h, w) ? (sy, sx, nil) : (0, 0, 0)
-        }
+    @inline(__always) func callAsFunction(_ y: Float, _ x: Float) -> (y: Float, x: Float) {
+        (yy * y + yx * x + y0, xy * y + xx * x + x0)
     }
 }
 
-/// A composite of drawn transforms, sampled with one bilinear interpolation (edge taps clamped):
-/// `out = Σ_k w_k · gather_k(x) + fill`, four constant-weighted gathers, so gradients flow to the image.
-struct Warp {
-    let stages: [WarpStage]
-    let inputHeight: Int
-    let inputWidth: Int
+/// One drawn transform: its output size and the affine map from an output pixel position to its input position.
+struct WarpStage {
+    let outputHeight: Int
+    let outputWidth: Int
+    let map: Affine
+    /// Sources outside `lowY…highY` × `lowX…highX` take this constant (nil: every source is sampled).
+    var fill: Float?
+    var lowY: Float = 0, highY: Float = 0, lowX: Float = 0, highX: Float = 0
+    /// Bilinear taps outside the input contribute 0 (`grid_sample`'s zero padding) instead of repeating the edge.
+    var zeroTaps = false
 
-    func sample(_ x: Tensor) throws -> Tensor {
-        let (h, w) = (inputHeight, inputWidth)
+    init(outputHeight: Int, outputWidth: Int, yy: Float, yx: Float, y0: Float, xy: Float, xx: Float, x0: Float) {
+        (self.outputHeight, self.outputWidth) = (outputHeight, outputWidth)
+        map = Affine(yy: yy, yx: yx, y0: y0, xy: xy, xx: xx, x0: x0)
+    }
+
+    /// `source = output + (dy, dx)`.
+    static func shift(height oh: Int, width ow: Int, dy: Float, dx: Float) -> WarpStage {
+        WarpStage(outputHeight: oh, outputWidth: ow, yy: 1, yx: 0, y0: dy, xy: 0, xx: 1, x0: dx)
+    }
+
+    /// Sources outside the pixel area of an `h`×`w` input (half a pixel beyond the centres) take `value`.
+    func filling(_ value: Float, height h: Int, width w: Int) -> WarpStage {
+        filling(value, y: -0.5...(Float(h) - 0.5), x: -0.5...(Float(w) - 0.5))
+    }
+
+    /// Sources outside `y` × `x` take `value`.
+    func filling(_ value: Float, y: ClosedRange<Float>, x: ClosedRange<Float>) -> WarpStage {
+        var s = self
+        (s.fill, s.lowY, s.highY, s.lowX, s.highX) = (value, y.lowerBound, y.upperBound, x.lowerBound, x.upperBound)
+        return s
+    }
+
+    /// The same map with zero-padded taps.
+    var zeroPadded: WarpStage { var s = self; s.zeroTaps = true; return s }
+}
+
+/// Bilinear resampling of every [H, W] plane by one fixed map: output pixel i is
+/// `Σ_k weights[4i+k] · plane[taps[4i+k]] + constant[i]`. `apply` and its adjoint `adjoint` are plain loops
+/// (no autodiff graph); `applyRecorded` is the same map as constant-weighted gathers, for callers that differentiate
+/// through it with autodiff.
+struct ResamplePlan {
+    let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
+    /// Four taps per output pixel, interleaved; taps outside the input have weight 0 (and index 0).
+    private(set) var taps: [Int32]
+    private(set) var weights: [Float]
+    private(set) var constant: [Float]
+
+    /// The composite of `stages` (applied in order to an `inputHeight`×`inputWidth` image), sampled with one
+    /// bilinear interpolation; taps off the input are clamped to the edge unless the first stage zero-pads. A stage
+    /// with a fill tests its own source position (the maps composed from the output up to it), the last stage first.
+    init(stages: [WarpStage], inputHeight h: Int, inputWidth w: Int) {
         let (oh, ow) = (stages.last?.outputHeight ?? h, stages.last?.outputWidth ?? w)
-        let pixels = oh * ow, planes = x.shape[0] * x.shape[1]
-        var taps = [Int32](repeating: -1, count: 4 * pixels)
-        var weights = [Float](repeating: 0, count: 4 * pixels)
-        var fill = [Float](repeating: 0, count: pixels)
-        var anyFill = false
-        for oy in 0..<oh {
-            for ox in 0..<ow {
-                var (y, x) = (Float(oy), Float(ox))
-                var constant: Float?
-                for stage in stages.reversed() {
-                    let s = stage.source(y, x)
-                    if let f = s.fill { constant = f; break }
-                    (y, x) = (s.y, s.x)
-                }
-                let i = oy * ow + ox
-                if let constant {
-                    fill[i] = constant
-                    anyFill = anyFill || constant != 0
-                    continue
-                }
-                let y0 = y.rounded(.down), x0 = x.rounded(.down)
-                let (fy, fx) = (y - y0, x - x0)
-                let rows = (min(max(Int(y0), 0), h - 1), min(max(Int(y0) + 1, 0), h - 1))
-                let cols = (min(max(Int(x0), 0), w - 1), min(max(Int(x0) + 1, 0), w - 1))
-                taps[i] = Int32(rows.0 * w + cols.0); weights[i] = (1 - fy) * (1 - fx)
-                taps[pixels + i] = Int32(rows.0 * w + cols.1); weights[pixels + i] = (1 - fy) * fx
-                taps[2 * pixels + i] = Int32(rows.1 * w + cols.0); weights[2 * pixels + i] = fy * (1 - fx)
-                taps[3 * pixels + i] = Int32(rows.1 * w + cols.1); weights[3 * pixels + i] = fy * fx
-            }
+        (inputHeight, inputWidth, outputHeight, outputWidth) = (h, w, oh, ow)
+        let pixels = oh * ow, zero = stages.first?.zeroTaps ?? false
+        var composite = Affine(yy: 1, yx: 0, y0: 0, xy: 0, xx: 1, x0: 0)
+        var tests: [(map: Affine, stage: WarpStage)] = []
+        for stage in stages.reversed() {
+            composite = stage.map.after(composite)
+            if stage.fill != nil { tests.append((composite, stage)) }
         }
-        // Indices [4, planes, oh, ow] into x viewed as [planes, h, w].
-        var indices = [Int32](repeating: -1, count: 4 * planes * pixels)
-        indices.withUnsafeMutableBufferPointer { out in
-            for k in 0..<4 {
-                for p in 0..<planes {
-                    let base = (k * planes + p) * pixels, offset = Int32(p * h * w)
-                    for i in 0..<pixels {
-                        let t = taps[k * pixels + i]
-                        out[base + i] = t < 0 ? -1 : t + offset
+        var taps = [Int32](repeating: 0, count: 4 * pixels), weights = [Float](repeating: 0, count: 4 * pixels)
+        var constant = [Float](repeating: 0, count: pixels)
+        let (hi, wi) = (Int32(h), Int32(w))
+        taps.withUnsafeMutableBufferPointer { t in
+            weights.withUnsafeMutableBufferPointer { wt in
+                constant.withUnsafeMutableBufferPointer { c in
+                    for oy in 0..<oh {
+                        pixel: for ox in 0..<ow {
+                            let (fy, fx) = (Float(oy), Float(ox)), i = oy * ow + ox, k = 4 * i
+                            for test in tests {
+                                let (sy, sx) = test.map(fy, fx), s = test.stage
+                                if !(sy >= s.lowY && sy <= s.highY && sx >= s.lowX && sx <= s.highX) {
+                                    c[i] = s.fill ?? 0
+                                    continue pixel
+                                }
+                            }
+                            let (y, x) = composite(fy, fx)
+                            let y0 = y.rounded(.down), x0 = x.rounded(.down)
+                            let (ay, ax) = (y - y0, x - x0)
+                            let (r0, c0) = (Int32(y0), Int32(x0))
+                            let (r1, c1) = (r0 + 1, c0 + 1)
+                            let w4: (Float, Float, Float, Float) = ((1 - ay) * (1 - ax), (1 - ay) * ax, ay * (1 - ax), ay * ax)
+                            if zero {
+                                let rows = (r0 >= 0 && r0 < hi, r1 >= 0 && r1 < hi), cols = (c0 >= 0 && c0 < wi, c1 >= 0 && c1 < wi)
+                                if rows.0 && cols.0 { t[k] = r0 * wi + c0; wt[k] = w4.0 }
+                                if rows.0 && cols.1 { t[k + 1] = r0 * wi + c1; wt[k + 1] = w4.1 }
+                                if rows.1 && cols.0 { t[k + 2] = r1 * wi + c0; wt[k + 2] = w4.2 }
+                                if rows.1 && cols.1 { t[k + 3] = r1 * wi + c1; wt[k + 3] = w4.3 }
+                            } else {
+                                let (q0, q1) = (min(max(r0, 0), hi - 1) * wi, min(max(r1, 0), hi - 1) * wi)
+                                let (p0, p1) = (min(max(c0, 0), wi - 1), min(max(c1, 0), wi - 1))
+                                (t[k], t[k + 1], t[k + 2], t[k + 3]) = (q0 + p0, q0 + p1, q1 + p0, q1 + p1)
+                                (wt[k], wt[k + 1], wt[k + 2], wt[k + 3]) = w4
+                            }
+                        }
                     }
                 }
             }
         }
-        let shape = [x.shape[0], x.shape[1], oh, ow]
+        (self.taps, self.weights, self.constant) = (taps, weights, constant)
+    }
+
+    private func planes(of x: Tensor, height: Int, width: Int) throws -> Int {
+        guard x.rank == 4, x.shape[2] == height, x.shape[3] == width else {
+            throw VisError.badOption("resampling expects images [B, C, \(height), \(width)], found \(x.shape)")
+        }
+        return x.shape[0] * x.shape[1]
+    }
+
+    /// The resampled images [B, C, outputHeight, outputWidth] (not recorded for autodiff).
+    func apply(_ x: Tensor) throws -> Tensor {
+        let planes = try planes(of: x, height: inputHeight, width: inputWidth)
+        let (n, m) = (outputHeight * outputWidth, inputHeight * inputWidth)
+        return Tensor(shape: [x.shape[0], x.shape[1], outputHeight, outputWidth]) { out, _ in
+            x.withUnsafeBufferPointer { src in
+                taps.withUnsafeBufferPointer { t in
+                    weights.withUnsafeBufferPointer { wt in
+                        constant.withUnsafeBufferPointer { c in
+                            for p in 0..<planes {
+                                let s = src.baseAddress! + p * m, o = out + p * n
+                                for i in 0..<n {
+                                    let k = 4 * i
+                                    o[i] = wt[k] * s[Int(t[k])] + wt[k + 1] * s[Int(t[k + 1])]
+                                        + wt[k + 2] * s[Int(t[k + 2])] + wt[k + 3] * s[Int(t[k + 3])] + c[i]
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// The adjoint of the linear part of `apply`: gradients [B, C, outputHeight, outputWidth] of the resampled
+    /// images to gradients [B, C, inputHeight, inputWidth] of the images.
+    func adjoint(_ g: Tensor) throws -> Tensor {
+        let planes = try planes(of: g, height: outputHeight, width: outputWidth)
+        let (n, m) = (outputHeight * outputWidth, inputHeight * inputWidth)
+        var r = Tensor(zeros: [g.shape[0], g.shape[1], inputHeight, inputWidth])
+        r.withUnsafeMutableBufferPointer { out in
+            g.withUnsafeBufferPointer { src in
+                taps.withUnsafeBufferPointer { t in
+                    weights.withUnsafeBufferPointer { wt in
+                        for p in 0..<planes {
+                            let d = out.baseAddress! + p * m, s = src.baseAddress! + p * n
+                            for i in 0..<n {
+                                let k = 4 * i, v = s[i]
+                                d[Int(t[k])] += wt[k] * v
+                                d[Int(t[k + 1])] += wt[k + 1] * v
+                                d[Int(t[k + 2])] += wt[k + 2] * v
+                                d[Int(t[k + 3])] += wt[k + 3] * v
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return r
+    }
+
+    /// `apply` as four constant-weighted gathers, so that autodiff records it.
+    func applyRecorded(_ x: Tensor) throws -> Tensor {
+        let planes = try planes(of: x, height: inputHeight, width: inputWidth)
+        let (n, m) = (outputHeight * outputWidth, inputHeight * inputWidth)
+        var indices = [Int32](repeating: 0, count: 4 * planes * n), planar = [Float](repeating: 0, count: 4 * n)
+        for k in 0..<4 {
+            for i in 0..<n { planar[k * n + i] = weights[4 * i + k] }
+            for p in 0..<planes {
+                let base = (k * planes + p) * n, offset = Int32(p * m)
+                for i in 0..<n { indices[base + i] = taps[4 * i + k] + offset }
+            }
+        }
+        let shape = [x.shape[0], x.shape[1], outputHeight, outputWidth]
         let gathered = try x.gathered(indices, shape: [4] + shape)
-        let weighted = try (gathered * Tensor(weights, shape: [4, 1, 1, oh, ow])).sum(axes: [0])
-        return anyFill ? try weighted + Tensor(fill, shape: [1, 1, oh, ow]) : weighted
+        let weighted = try (gathered * Tensor(planar, shape: [4, 1, 1, outputHeight, outputWidth])).sum(axes: [0])
+        return try weighted + Tensor(constant, shape: [1, 1, outputHeight, outputWidth])
+    }
+}
+
+/// The drawn transforms of one step (`ImageTransform.draw`) as resampling plans, applied one after the other.
+/// `apply` on untracked images and `adjoint` are plain loops: a renderer runs the transform outside the autodiff graph
+/// and carries the gradient of the transformed images back with `adjoint`.
+public struct TransformDraw {
+    let plans: [ResamplePlan]
+
+    /// The transformed images (recorded for autodiff when `x` is tracked).
+    public func apply(_ x: Tensor) throws -> Tensor {
+        try plans.reduce(x) { x, plan in x.isTracked ? try plan.applyRecorded(x) : try plan.apply(x) }
+    }
+
+    /// Gradients of the transformed images to gradients of the images (the transpose of the linear part of `apply`).
+    public func adjoint(_ g: Tensor) throws -> Tensor {
+        try plans.reversed().reduce(g) { g, plan in try plan.adjoint(g) }
     }
 }

@@ -32,7 +32,14 @@ struct RenderOptions: ParsableArguments {
     @Option(name: .long, help: "Transform resampling: composite (one interpolation for all transforms: sharper views, fastest) or sequential (one per transform, as Lucid and Lucent do).")
     var resample: String = ImageTransform.Resampling.composite.rawValue
 
+    @Option(name: .long, help: "Transformation robustness: lucid (Lucid's standard transforms: pad, random crops, half-pixel scale, rotation) or lucent (Lucent's: pad, black-filled translations, aligned-corner scale, zero-padded rotation; always resampled one by one).")
+    var transforms: String = "lucid"
+
+    /// The transform set named by --transforms.
+    var transformSet: [ImageTransform] { transforms == "lucent" ? ImageTransform.lucentStandard : ImageTransform.standard }
+
     func validate() throws {
+        guard ["lucid", "lucent"].contains(transforms) else { throw ValidationError("--transforms must be lucid or lucent, found '\(transforms)'") }
         guard ["fft", "pixel", "maco"].contains(param) else { throw ValidationError("--param must be fft, pixel or maco, found '\(param)'") }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd, found '\(optimizer)'") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
@@ -50,6 +57,7 @@ struct RenderOptions: ParsableArguments {
         r.learningRate = lr
         r.optimizer = OptimizerKind(rawValue: optimizer) ?? .adam
         r.resampling = ImageTransform.Resampling(rawValue: resample) ?? .composite
+        r.transforms = transformSet
         if spectral > 0 { r.penalties = [try ImagePenalty.spectral(weight: spectral)] }
         return r
     }
@@ -75,6 +83,7 @@ struct RenderOptions: ParsableArguments {
     var record: [String: Any] {
         ["param": param, "spectrum": spectrum ?? (param == "maco" ? "1/f^\(MagnitudeSpectrum.naturalExponent)" : "none"),
          "optimizer": optimizer == "sgd" ? "sgd nesterov 0.9" : "adam", "lr": lr, "spectralPenalty": spectral,
-         "steps": steps, "size": size, "seed": seed, "transforms": "lucid-standard", "resampling": resample, "redirectedReluSteps": 16]
+         "steps": steps, "size": size, "seed": seed, "transforms": "\(transforms)-standard",
+         "resampling": transforms == "lucent" ? "sequential" : resample, "redirectedReluSteps": 16]
     }
 }
