@@ -22,6 +22,7 @@ struct Glimpse: ParsableCommand {
 
     static func main() {
         Launcher.prepareEnvironment()
+        Launcher.tuneAllocator()
         main(nil)
     }
 }
