@@ -40,18 +40,8 @@ import Testing
 
     @Test func lucentStandardIsSeededAndLucentSized() throws {
         var r = SeededRNG(seed: 2)
-        let x = Tensor.uniform([1, 3, 40, 40], rng: &r)
-        var sizes = Set<Int>()
-        for seed in 0..<30 {
-            var a = SeededRNG(seed: UInt64(seed)), b = SeededRNG(seed: UInt64(seed))
-            let ya = try ImageTransform.apply(ImageTransform.lucentStandard, to: x, rng: &a)
-            let yb = try ImageTransform.apply(ImageTransform.lucentStandard, to: x, rng: &b)
-            #expect(ya.scalars == yb.scalars)
-            // 40 + 24 = 64; scaled to ceil(0.9…1.1 · 64) = 58…71, smaller ones padded back to 64 or 65.
-            #expect((64...71).contains(ya.shape[2]) && ya.shape[2] == ya.shape[3])
-            sizes.insert(ya.shape[2])
-        }
-        #expect(sizes.count >= 4)
+        // 40 + 24 = 64; scaled to ceil(0.9…1.1 · 64) = 58…71, smaller ones padded back to 64 or 65.
+        try checkSeededAndSized(ImageTransform.lucentStandard, on: Tensor.uniform([1, 3, 40, 40], rng: &r), sizes: 64...71)
     }
 
     /// The plain loops (untracked apply, adjoint) agree with the recorded gathers and autodiff, for both transform

@@ -61,18 +61,8 @@ import Testing
     }
 
     @Test func standardTransformsAreSeededAndLucidSized() throws {
-        let x = image(40, 40)
-        var sizes = Set<Int>()
-        for seed in 0..<30 {
-            var a = SeededRNG(seed: UInt64(seed)), b = SeededRNG(seed: UInt64(seed))
-            let ya = try ImageTransform.apply(ImageTransform.standard, to: x, rng: &a)
-            let yb = try ImageTransform.apply(ImageTransform.standard, to: x, rng: &b)
-            #expect(ya.scalars == yb.scalars)
-            // 40 + 24 − 8 = 56, scaled by 0.90…1.10 → 50…61, minus 4.
-            #expect((46...57).contains(ya.shape[2]) && ya.shape[2] == ya.shape[3])
-            sizes.insert(ya.shape[2])
-        }
-        #expect(sizes.count >= 4)
+        // 40 + 24 − 8 = 56, scaled by 0.90…1.10 → 50…61, minus 4.
+        try checkSeededAndSized(ImageTransform.standard, on: image(40, 40), sizes: 46...57)
     }
 
     @Test mutating func transformsAreDifferentiableAndLinear() throws {
@@ -116,4 +106,20 @@ import Testing
         }
         #expect(variation(s1) < variation(c1))
     }
+}
+
+/// Over 30 seeds, `transforms` gives the same output for the same seed, square outputs with sides in `sizes`, and at
+/// least four different sides.
+func checkSeededAndSized(_ transforms: [ImageTransform], on x: Tensor, sizes: ClosedRange<Int>,
+                         sourceLocation: SourceLocation = #_sourceLocation) throws {
+    var seen = Set<Int>()
+    for seed in 0..<30 {
+        var a = SeededRNG(seed: UInt64(seed)), b = SeededRNG(seed: UInt64(seed))
+        let ya = try ImageTransform.apply(transforms, to: x, rng: &a)
+        let yb = try ImageTransform.apply(transforms, to: x, rng: &b)
+        #expect(ya.scalars == yb.scalars, sourceLocation: sourceLocation)
+        #expect(sizes.contains(ya.shape[2]) && ya.shape[2] == ya.shape[3], sourceLocation: sourceLocation)
+        seen.insert(ya.shape[2])
+    }
+    #expect(seen.count >= 4, sourceLocation: sourceLocation)
 }
