@@ -8,16 +8,44 @@ enum ConvKernels {
 
         var isEmpty: Bool { bias == nil && activation == .none }
 
-        /// Applies the epilogue to `planes` consecutive output planes of `size` floats starting at channel `channel`.
+        /// The epilogue of channel `channel`'s plane.
+        @inline(__always) func plane(_ channel: Int) -> PlaneEpilogue {
+            PlaneEpilogue(bias: bias?[channel] ?? 0, activation: activation)
+        }
+
+        /// Applies the epilogue to `planes` consecutive output planes of `size` floats starting at channel `channel`,
+        /// eight lanes at a time.
         @inline(__always) func apply(_ out: UnsafeMutablePointer<Float>, channel: Int, planes: Int, size: Int) {
             if isEmpty { return }
-            let hi: Float = activation == .relu6 ? 6 : .infinity
-            let lo: Float = activation == .none ? -.infinity : 0
             for p in 0..<planes {
-                let b = bias?[channel + p] ?? 0
-                let plane = out + p * size
-                for i in 0..<size { plane[i] = Swift.min(Swift.max(plane[i] + b, lo), hi) }
+                let epilogue = plane(channel + p), values = out + p * size
+                var i = 0
+                while i + 8 <= size {
+                    let v = UnsafeRawPointer(values + i).loadUnaligned(as: SIMD8<Float>.self)
+                    UnsafeMutableRawPointer(values + i).storeBytes(of: epilogue(v), as: SIMD8<Float>.self)
+                    i += 8
+                }
+                while i < size { values[i] = epilogue(values[i]); i += 1 }
             }
+        }
+    }
+
+    /// Bias and clamp applied to one plane's outputs as they are stored (an inference convolution's epilogue).
+    struct PlaneEpilogue {
+        var bias: Float = 0
+        var activation: FusedActivation = .none
+
+        @inline(__always) func callAsFunction(_ a: SIMD8<Float>) -> SIMD8<Float> {
+            var y = a + SIMD8(repeating: bias)
+            if activation != .none { y.replace(with: 0, where: y .< 0) }
+            if activation == .relu6 { y.replace(with: 6, where: y .> 6) }
+            return y
+        }
+
+        @inline(__always) func callAsFunction(_ a: Float) -> Float {
+            let y = a + bias
+            if activation == .none { return y }
+            return activation == .relu6 ? Swift.min(Swift.max(y, 0), 6) : Swift.max(y, 0)
         }
     }
 
@@ -35,7 +63,7 @@ enum ConvKernels {
                 for p in planes {
                     let c = p % g.cin
                     Depthwise.forward(x + p * g.h * g.w, w + c * g.kh * g.kw, out + p * g.spatialOut, g, zeroedScratch: scratch,
-                                      epilogue: Depthwise.PlaneEpilogue(bias: epilogue.bias?[c] ?? 0, activation: epilogue.activation))
+                                      epilogue: epilogue.plane(c))
                 }
             }
             return

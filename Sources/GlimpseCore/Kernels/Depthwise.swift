@@ -26,25 +26,6 @@ enum Depthwise {
         usesScratch(g) ? g.o.strideX * (g.h + g.o.padTop + g.o.padBottom) * scratchRowStride(g) : 0
     }
 
-    /// Bias and clamp applied to one plane's outputs as they are stored (an inference convolution's epilogue).
-    struct PlaneEpilogue {
-        var bias: Float = 0
-        var activation: FusedActivation = .none
-
-        @inline(__always) func callAsFunction(_ a: SIMD8<Float>) -> SIMD8<Float> {
-            var y = a + SIMD8(repeating: bias)
-            if activation != .none { y.replace(with: 0, where: y .< 0) }
-            if activation == .relu6 { y.replace(with: 6, where: y .> 6) }
-            return y
-        }
-
-        @inline(__always) func callAsFunction(_ a: Float) -> Float {
-            let y = a + bias
-            if activation == .none { return y }
-            return activation == .relu6 ? Swift.min(Swift.max(y, 0), 6) : Swift.max(y, 0)
-        }
-    }
-
     /// Forward pass of one plane. The plane is copied into a zero-bordered scratch of `scratchCount(g)` floats (for
     /// stride 2, split into even and odd column phases so every read is contiguous), then output rows are built four
     /// at a time in SIMD8 chunks: each tap's weight is broadcast once and applied to all four rows.
@@ -53,7 +34,7 @@ enum Depthwise {
     /// The scratch must start all zero; only its interior cells are written, always the same ones for one geometry,
     /// so planes of the same geometry can reuse it without zeroing it again.
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
-                        zeroedScratch scratch: UnsafeMutablePointer<Float>, epilogue: PlaneEpilogue = PlaneEpilogue()) {
+                        zeroedScratch scratch: UnsafeMutablePointer<Float>, epilogue: ConvKernels.PlaneEpilogue = ConvKernels.PlaneEpilogue()) {
         let o = g.o
         guard usesScratch(g) else {
             forwardGeneric(x, w, out, g)
@@ -135,10 +116,10 @@ enum Depthwise {
         let w: UnsafePointer<Float>
         let out: UnsafeMutablePointer<Float>
         let ho: Int, wo: Int
-        let epilogue: PlaneEpilogue
+        let epilogue: ConvKernels.PlaneEpilogue
 
         init(scratch: UnsafeMutablePointer<Float>, rowStride: Int, phase: Int, w: UnsafePointer<Float>,
-             out: UnsafeMutablePointer<Float>, ho: Int, wo: Int, epilogue: PlaneEpilogue) {
+             out: UnsafeMutablePointer<Float>, ho: Int, wo: Int, epilogue: ConvKernels.PlaneEpilogue) {
             self.scratch = UnsafePointer(scratch)
             (self.rowStride, self.phase, self.w, self.out, self.ho, self.wo, self.epilogue) = (rowStride, phase, w, out, ho, wo, epilogue)
         }

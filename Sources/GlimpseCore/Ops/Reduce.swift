@@ -10,12 +10,12 @@ extension Tensor {
         let n = Tensor.elementCount(target)
         let r = Tensor(zeros: target)
         // Trailing axes summed away (global pooling): each output is the sum of one contiguous block.
-        let kept = target.count == shape.count ? (0...shape.count).last { Array(shape.prefix($0)) == Array(target.prefix($0)) } ?? 0 : -1
+        let kept = zip(shape, target).prefix { $0 == $1 }.count
         if n == 1 {
             var acc: Double = 0
             for i in 0..<count { acc += Double(src[i]) }
             r.storage.pointer[0] = Float(acc)
-        } else if kept > 0 && target[kept...].allSatisfy({ $0 == 1 }) {
+        } else if target.count == shape.count && kept > 0 && target[kept...].allSatisfy({ $0 == 1 }) {
             let block = count / n, out = r.storage.pointer
             for j in 0..<n {
                 let base = src + j * block
