@@ -15,15 +15,17 @@ import Testing
         for (a, b) in zip(exact, tensor) { #expect(Swift.abs(a - b) < 1e-4, "scores \(a) vs differentiable \(b)") }
         #expect(exact.contains { $0 > 0.05 })
 
-        // Central differences (step 2.5e-4) at 40 pixels of one image, exact ReLU, for the CAM pair: their maps are
-        // continuous and piecewise smooth in x, so a step may cross a kink; at least 85% of the pixels must agree.
-        // (On the CNN trained from seed 0 by the engine of 2026-11-23 evening, 5 of the 40 pixels disagree at every
-        // step from 1e-3 to 1e-4, and at 1e-3 two more cross kinks: 33/40. The same 5 disagree with the code of
-        // 0e08024, so they are not from that day's kernel changes; their cause is not yet known.)
+        // Central differences at 40 pixels of one image, exact ReLU, for the CAM pair: their maps are continuous and
+        // piecewise smooth in x. Fashion-MNIST's background pixels are exactly 0, so neighbouring conv1 outputs tie
+        // exactly inside max-pool windows (334 of the 2203 positive pool1 windows of this image): at a tie finite
+        // differences see the mean of the tied branches while the gradient takes the first, as PyTorch's does. A
+        // little seeded noise breaks the ties; a step may still cross a kink, so 90% of the pixels must agree.
         // (The vanilla-gradient map of a ReLU network is piecewise constant with jumps: its exact derivative is 0 and
         // finite differences only see the jumps; the attack uses the smooth surrogate for it.)
         let cams = try InterpreterEnsembleDetector(model: model, interpreters: [.gradcam, .layercam])
-        let image = try x.sliced(axis: 0, 1..<2)
+        var noise = SeededRNG(seed: 5)
+        let clean = try x.sliced(axis: 0, 1..<2)
+        let image = try Tensor(clean.scalars.map { Swift.min($0 + 0.02 * noise.nextUniform(), 1) }, shape: clean.shape)
         let tracked = image.requiringGradient()
         let analytic = try gradient(of: cams.scoreTensor(tracked, smoothTau: nil).sum(), wrt: [tracked])[0].scalars
         var rng = SeededRNG(seed: 4)
@@ -35,11 +37,11 @@ import Testing
                 v[i] += delta
                 return Double(try cams.scoreTensor(Tensor(v, shape: image.shape), smoothTau: nil).scalar)
             }
-            let numeric = (try score(2.5e-4) - score(-2.5e-4)) / 5e-4
+            let numeric = (try score(1e-3) - score(-1e-3)) / 2e-3
             if Swift.abs(Double(analytic[i]) - numeric) <= 2e-3 + 0.05 * Swift.abs(numeric) { agreeing += 1 }
             if Swift.abs(numeric) > 1e-3 { nonzero += 1 }
         }
-        #expect(agreeing >= 34, "\(agreeing)/40 pixels agree with finite differences")
+        #expect(agreeing >= 36, "\(agreeing)/40 pixels agree with finite differences")
         #expect(nonzero >= 10, "the score must depend on the pixels for the check to mean something (\(nonzero))")
         #expect(throws: DefenseError.self) {
             try InterpreterEnsembleDetector(model: model, interpreters: [.vanilla, .scorecam]).scoreTensor(image)
