@@ -18,6 +18,9 @@ public final class ForwardPass {
     /// has been captured: layers after the deepest requested one are neither computed nor recorded.
     public var stopsAfterLastCapture = false
 
+    /// Parameters that replace the model's own in this pass (training and fine-tuning); nil: the model's weights.
+    public var parameters: ParameterOverride?
+
     /// Thrown by a layer that would run after every requested layer was captured (see `stopsAfterLastCapture`).
     struct EarlyExit: Error {}
 

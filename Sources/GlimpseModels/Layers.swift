@@ -70,10 +70,16 @@ struct ConvBN {
 
     /// Convolution + batch norm (+ activation), captured under the conv, batch-norm and activation paths.
     /// Intermediate outputs are only materialised when they are captured; otherwise one fused convolution runs.
+    /// With the pass's parameter override holding this convolution's weight, it runs unfolded from the override.
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass, activation: FusedActivation = .none,
                         activationPath: String? = nil) throws -> Tensor {
         try pass.checkContinue()
         pass.onConvolution?(convPath, x, foldedFilter, options)
+        if let p = pass.parameters, let overridden = p.tensor("\(convPath).weight") {
+            let bias = convBias == nil ? nil : try p.required("\(convPath).bias")
+            let raw = pass.tap(convPath, try Tensor.conv2d(x, filter: overridden, bias: bias, options: options))
+            return try activate(pass.tap(bn.path, try p.batchNorm(raw, path: bn.path, eps: bn.eps)), activation, activationPath, pass)
+        }
         if pass.needsRawConv(convPath) {
             let raw = pass.tap(convPath, try Tensor.conv2d(x, filter: filter, bias: convBias, options: options))
             return try activate(pass.tap(bn.path, try bn(raw)), activation, activationPath, pass)
@@ -97,7 +103,7 @@ struct ConvBN {
     }
 }
 
-/// A fully connected layer.
+/// A fully connected layer (its weight and bias replaced by the pass's parameter override when it has them).
 struct Linear {
     let path: String
     let weight: Tensor, bias: Tensor
@@ -110,6 +116,9 @@ struct Linear {
 
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass) throws -> Tensor {
         try pass.checkContinue()
+        if let p = pass.parameters, let overridden = p.tensor("\(path).weight") {
+            return pass.tap(path, try Tensor.linear(x, weight: overridden, bias: p.required("\(path).bias")))
+        }
         return pass.tap(path, try Tensor.linear(x, weight: weight, bias: bias))
     }
 }

@@ -63,8 +63,11 @@ struct Train: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Start from these weights (a model.safetensors; --widths is then ignored) instead of a fresh initialisation.", valueName: "path"))
     var initWeights: String?
 
-    @Option(name: .long, help: "Fine-tune this pretrained model's last layer on --data instead (\(HeadFineTuning.headKeys.keys.sorted().joined(separator: ", "))).")
+    @Option(name: .long, help: "Fine-tune this pretrained model on --data instead (\(FineTuning.headKeys.keys.sorted().joined(separator: ", "))).")
     var model: String?
+
+    @Option(name: .long, help: ArgumentHelp("Layers of --model to train: 'head' (the last linear layer), 'all', or a layer path (e.g. _blocks.12) to train from it on; trained batch norms use the batch's statistics.", valueName: "layers"))
+    var fineTuneLayers: String = "head"
 
     @Option(name: .long, help: ArgumentHelp("Weights of --model (default: its bundled weights).", valueName: "path"))
     var weights: String?
@@ -76,6 +79,7 @@ struct Train: ParsableCommand {
 
     func validate() throws {
         guard (model == nil) == (data == nil) else { throw ValidationError("--model and --data go together (fine-tuning on an image folder)") }
+        guard model != nil || fineTuneLayers == "head" else { throw ValidationError("--fine-tune-layers needs --model") }
         guard model == nil || (initWeights == nil && limit == nil) else { throw ValidationError("--init-weights and --limit are for Fashion-MNIST runs; with --model use --weights") }
         guard dataset == "fashion-mnist" else { throw ValidationError("unknown data set '\(dataset)'; known: fashion-mnist") }
         guard arch == FashionCNN.arch else { throw ValidationError("unknown architecture '\(arch)'; known: \(FashionCNN.arch)") }
