@@ -66,6 +66,8 @@ import GlimpseTraining
         #expect(reloaded.classCount == 3 && r == f)
         #expect(throws: TrainingError.self) { try FineTuning(model: "vgg16", stateDict: dict) }
         #expect(throws: TrainingError.self) { try FineTuning(model: "tiny-cnn", stateDict: dict, classCount: 0) }
+        // tiny-cnn's convolutions have no batch norm: only its head can train.
+        #expect(throws: TrainingError.self) { try FineTuning(model: "tiny-cnn", stateDict: dict, layers: .all) }
         // The real EfficientNet-Lite0: its head is global average pooling and _fc.
         if let url = try? ModelZoo.defaultWeights(for: "efficientnet-lite0"), FileManager.default.fileExists(atPath: url.path), Self.photosPresent {
             let liteDict = try ModelZoo.stateDict(at: url)

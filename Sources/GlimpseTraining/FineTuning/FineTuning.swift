@@ -80,7 +80,11 @@ public final class FineTuning: CAMTrainableClassifier {
             parameters = ["\(key).weight": try Tensor(w.values, shape: w.shape), "\(key).bias": try Tensor(b.values, shape: b.shape)]
         }
         var trainable: [String] = []
-        for bodyKey in try Self.bodyKeys(of: backbone, stateDict: stateDict, layers: layers, head: key) {
+        let bodyKeys = try Self.bodyKeys(of: backbone, stateDict: stateDict, layers: layers, head: key)
+        if layers != .head && bodyKeys.isEmpty {
+            throw TrainingError.invalidSetting("\(model) has no trainable layers there before its head (only convolutions with batch norm train; use the head alone)")
+        }
+        for bodyKey in bodyKeys {
             guard let stored = stateDict[bodyKey] else { continue }
             parameters[bodyKey] = try Tensor(stored.values, shape: stored.shape)
             if !bodyKey.hasSuffix(".running_mean") && !bodyKey.hasSuffix(".running_var") { trainable.append(bodyKey) }
