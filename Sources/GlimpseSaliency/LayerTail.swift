@@ -74,7 +74,7 @@ extension LayerEvidence {
                         try modify(i, c)
                         let score = y + Self.dot(UnsafeBufferPointer(rebasing: g[range]), UnsafeBufferPointer(rebasing: c[range]))
                             - Self.dot(UnsafeBufferPointer(rebasing: g[range]), UnsafeBufferPointer(rebasing: a[range]))
-                        UnsafeMutableBufferPointer(rebasing: c[range]).update(fromContentsOf: UnsafeBufferPointer(rebasing: a[range]))
+                        _ = UnsafeMutableBufferPointer(rebasing: c[range]).update(fromContentsOf: UnsafeBufferPointer(rebasing: a[range]))
                         return Float(score)
                     }
                 }

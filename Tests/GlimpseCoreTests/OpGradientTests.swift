@@ -145,6 +145,35 @@ import Testing
         }
     }
 
+    /// The input gradient of a depthwise convolution with a fused activation and constant weights, which masks the
+    /// output gradient inside the kernel, equals the gradient through the separate convolution and activation.
+    @Test(arguments: [FusedActivation.relu, .relu6])
+    func depthwiseInputGradientWithTheMaskInsideTheKernel(activation: FusedActivation) throws {
+        var rng = SeededRNG(seed: 31)
+        for (kernel, options) in [(3, Conv2DOptions(stride: 1, padding: 1, groups: 5)), (5, Conv2DOptions(stride: 2, padding: 2, groups: 5)),
+                                  (3, Conv2DOptions(strideY: 2, strideX: 2, padTop: 0, padBottom: 1, padLeft: 0, padRight: 1, groups: 5))] {
+            let x = Tensor.normal([2, 5, 9, 9], rng: &rng) * 4, w = Tensor.normal([5, 1, kernel, kernel], rng: &rng)
+            let b = Tensor.normal([5], rng: &rng)
+            let shape = try Tensor.conv2d(x, filter: w, bias: b, options: options).shape
+            let seed = Tensor.normal(shape, rng: &rng)
+            for rule in [ActivationGradient.exact, .guided] {
+                func inputGradient(fused: Bool) throws -> [Float] {
+                    try withActivationGradient(rule) {
+                        let input = x.requiringGradient()
+                        let y = fused
+                            ? try Tensor.conv2d(input, filter: w, bias: b, options: options, activation: activation)
+                            : try { let z = try Tensor.conv2d(input, filter: w, bias: b, options: options)
+                                    return activation == .relu6 ? z.relu6() : z.relu() }()
+                        return try gradient(of: y, wrt: [input], seed: seed)[0].scalars
+                    }
+                }
+                let fused = try inputGradient(fused: true), separate = try inputGradient(fused: false)
+                #expect(fused.contains { $0 != 0 } && maxAbsDiff(fused, separate) < 1e-5 * max(1, separate.map(abs).max() ?? 0),
+                        "\(rule), kernel \(kernel), \(options)")
+            }
+        }
+    }
+
     @Test func pointwiseConv() throws {
         var rng = SeededRNG(seed: 10)
         try checkGradients([Tensor.normal([2, 3, 4, 4], rng: &rng), Tensor.normal([5, 3, 1, 1], rng: &rng)]) {

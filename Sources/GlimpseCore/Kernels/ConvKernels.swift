@@ -139,14 +139,7 @@ enum ConvKernels {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
-            let transposed = Depthwise.transposedGeometry(g)
-            parallelChunks(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.h * g.w) { planes in
-                let buffers = transposed.map { Depthwise.BackwardBuffers($0, strided: g.o.strideX > 1 || g.o.strideY > 1) }
-                for p in planes {
-                    let c = p % g.cin
-                    Depthwise.backwardInput(dout + p * g.spatialOut, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffers: buffers)
-                }
-            }
+            depthwiseBackwardInput(dout, w, dx, g, mask: nil)
             return
         }
         let filterGroup = g.coutPerGroup * g.colRows
@@ -165,6 +158,28 @@ enum ConvKernels {
             }
         }
         if g.n == 1 { perImage(0, true) } else { parallelFor(g.n, workPerItem: g.flops / g.n) { perImage($0, false) } }
+    }
+
+    /// The input gradient of a depthwise convolution, its output gradient first masked by `mask` (the pullback of
+    /// the convolution's fused activation) one plane at a time, in cache, when given.
+    static func depthwiseBackwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                       _ g: ConvGeometry, mask: ActivationMask?) {
+        nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
+        let transposed = Depthwise.transposedGeometry(g)
+        parallelChunks(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.h * g.w) { planes in
+            let buffers = transposed.map { Depthwise.BackwardBuffers($0, strided: g.o.strideX > 1 || g.o.strideY > 1) }
+            let masked = mask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: g.spatialOut) }
+            defer { masked?.deallocate() }
+            for p in planes {
+                let c = p % g.cin
+                var source = dout + p * g.spatialOut
+                if let mask, let masked {
+                    mask.apply(dout, from: p * g.spatialOut, count: g.spatialOut, into: masked)
+                    source = UnsafePointer(masked)
+                }
+                Depthwise.backwardInput(source, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffers: buffers)
+            }
+        }
     }
 
     static func backwardFilter(_ x: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {

@@ -63,26 +63,11 @@ func activationPullback(x: Tensor, g: Tensor, upper: Float?, rule: ActivationGra
 
 /// `g · 1[0 < x < upper]` (and `g > 0` when `positiveOnly`), eight lanes at a time and split across cores.
 private func maskedGradient(_ g: Tensor, _ x: Tensor, upper: Float, positiveOnly: Bool) -> Tensor {
-    nonisolated(unsafe) let (pg, px) = (g.storage.pointer, x.storage.pointer)
+    let mask = ActivationMask(activation: x.storage.pointer, upper: upper, positiveOnly: positiveOnly)
+    nonisolated(unsafe) let pg = UnsafePointer(g.storage.pointer)
     return Tensor(shape: g.shape) { out, n in
         nonisolated(unsafe) let out = out
-        parallelElements(n) { range in
-            let zero = SIMD8<Float>(), hi = SIMD8<Float>(repeating: upper)
-            var i = range.lowerBound
-            while i + 8 <= range.upperBound {
-                let xv = UnsafeRawPointer(px + i).loadUnaligned(as: SIMD8<Float>.self)
-                var gv = UnsafeRawPointer(pg + i).loadUnaligned(as: SIMD8<Float>.self)
-                var pass = (xv .> zero) .& (xv .< hi)
-                if positiveOnly { pass = pass .& (gv .> zero) }
-                gv.replace(with: zero, where: .!pass)
-                UnsafeMutableRawPointer(out + i).storeBytes(of: gv, as: SIMD8<Float>.self)
-                i += 8
-            }
-            while i < range.upperBound {
-                out[i] = px[i] > 0 && px[i] < upper && (!positiveOnly || pg[i] > 0) ? pg[i] : 0
-                i += 1
-            }
-        }
+        parallelElements(n) { range in mask.apply(pg, from: range.lowerBound, count: range.count, into: out + range.lowerBound) }
     }
 }
 

@@ -42,6 +42,15 @@ extension Tensor {
         let b = bias ?? Tensor(zeros: [g.cout])
         let output = r.detached()
         return recorded(r, inputs: [x, w, b]) { outGrad in
+            if g.isDepthwise, activation != .none, rule == .exact || rule == .guided, x.node != nil, w.node == nil, b.node == nil,
+               !GradContext.current.recording {
+                // Only the input gradient, no graph: the activation's mask is applied plane by plane inside the kernel.
+                let mask = ActivationMask(activation: output.storage.pointer, upper: activation == .relu6 ? 6 : .infinity,
+                                          positiveOnly: rule == .guided)
+                return withExtendedLifetime(output) {
+                    [depthwiseInputGradient(outGrad, filter: w, geometry: g, inputShape: x.shape, mask: mask), nil, nil]
+                }
+            }
             let grad = activation == .none ? outGrad
                 : try activationPullback(x: output, g: outGrad, upper: activation == .relu6 ? 6 : nil, rule: rule)
             return [x.node == nil ? nil : try conv2dBackwardInput(grad, filter: w, inputShape: x.shape, options: options),
@@ -60,6 +69,14 @@ extension Tensor {
         return recorded(r, inputs: [grad, w]) { u in
             [grad.node == nil ? nil : try conv2d(u, filter: w, options: options),
              w.node == nil ? nil : try conv2dBackwardFilter(u, grad, filterShape: w.shape, options: options)]
+        }
+    }
+
+    /// The input gradient of a depthwise convolution whose output gradient `mask` filters first (not recorded).
+    private static func depthwiseInputGradient(_ grad: Tensor, filter w: Tensor, geometry g: ConvGeometry, inputShape: [Int],
+                                               mask: ActivationMask) -> Tensor {
+        Tensor(shape: inputShape) { dx, _ in
+            ConvKernels.depthwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
         }
     }
 
