@@ -145,15 +145,21 @@ import Testing
         }
     }
 
-    /// The input gradient of a depthwise convolution with a fused activation and constant weights, which masks the
-    /// output gradient inside the kernel, equals the gradient through the separate convolution and activation.
+    /// The input gradient of a depthwise or 1×1 convolution with a fused activation and constant weights, which masks
+    /// the output gradient inside the kernel, equals the gradient through the separate convolution and activation.
     @Test(arguments: [FusedActivation.relu, .relu6])
-    func depthwiseInputGradientWithTheMaskInsideTheKernel(activation: FusedActivation) throws {
+    func inputGradientWithTheMaskInsideTheKernel(activation: FusedActivation) throws {
         var rng = SeededRNG(seed: 31)
-        for (kernel, options) in [(3, Conv2DOptions(stride: 1, padding: 1, groups: 5)), (5, Conv2DOptions(stride: 2, padding: 2, groups: 5)),
-                                  (3, Conv2DOptions(strideY: 2, strideX: 2, padTop: 0, padBottom: 1, padLeft: 0, padRight: 1, groups: 5))] {
-            let x = Tensor.normal([2, 5, 9, 9], rng: &rng) * 4, w = Tensor.normal([5, 1, kernel, kernel], rng: &rng)
-            let b = Tensor.normal([5], rng: &rng)
+        let cases: [(Int, Int, Int, Int, Conv2DOptions)] = [  // batch, side, kernel, output channels, options
+            (2, 9, 3, 5, Conv2DOptions(stride: 1, padding: 1, groups: 5)), (2, 9, 5, 5, Conv2DOptions(stride: 2, padding: 2, groups: 5)),
+            (2, 9, 3, 5, Conv2DOptions(strideY: 2, strideX: 2, padTop: 0, padBottom: 1, padLeft: 0, padRight: 1, groups: 5)),
+            (2, 9, 1, 7, Conv2DOptions()), (1, 20, 1, 7, Conv2DOptions()), (1, 7, 1, 600, Conv2DOptions()),
+            (1, 16, 1, 600, Conv2DOptions()),  // two threads, two column tiles each
+        ]
+        for (batch, side, kernel, outChannels, options) in cases {
+            let x = Tensor.normal([batch, 5, side, side], rng: &rng) * 4
+            let w = Tensor.normal([outChannels, options.groups == 1 ? 5 : 1, kernel, kernel], rng: &rng)
+            let b = Tensor.normal([outChannels], rng: &rng)
             let shape = try Tensor.conv2d(x, filter: w, bias: b, options: options).shape
             let seed = Tensor.normal(shape, rng: &rng)
             for rule in [ActivationGradient.exact, .guided] {

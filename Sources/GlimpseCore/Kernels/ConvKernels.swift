@@ -182,6 +182,35 @@ enum ConvKernels {
         }
     }
 
+    /// The input gradient of a 1×1 convolution (dx = Wᵀ·dout per image), the output gradient masked by `mask` (the
+    /// pullback of the convolution's fused activation) in column tiles that stay in cache for the GEMM. One image is
+    /// split by columns across threads; a batch, by images.
+    static func pointwiseBackwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
+                                       _ g: ConvGeometry, mask: ActivationMask) {
+        nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
+        let n = g.spatialOut
+        // About 128 KB of masked gradient per tile, in multiples of 16 columns.
+        let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
+        let multiply = { (image: Int, columns: Range<Int>) in
+            let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * Swift.min(tile, columns.count))
+            defer { masked.deallocate() }
+            var lo = columns.lowerBound
+            while lo < columns.upperBound {
+                let hi = Swift.min(lo + tile, columns.upperBound), width = hi - lo
+                for c in 0..<g.cout { mask.apply(dout, from: (image * g.cout + c) * n + lo, count: width, into: masked + c * width) }
+                gemm(transA: true, transB: false, m: g.cin, n: width, k: g.cout, a: w, lda: g.cin, b: masked, ldb: width,
+                     beta: 0, c: dx + image * g.cin * n + lo, ldc: n, split: false)
+                lo = hi
+            }
+        }
+        if g.n > 1 {
+            parallelFor(g.n, workPerItem: g.flops / g.n) { multiply($0, 0..<n) }
+        } else {
+            let parts = n >= 64 * glimpseThreadCount ? glimpseThreadCount : 1
+            parallelFor(parts, workPerItem: g.flops / parts) { p in multiply(0, (p * n / parts)..<((p + 1) * n / parts)) }
+        }
+    }
+
     static func backwardFilter(_ x: UnsafePointer<Float>, _ dout: UnsafePointer<Float>, _ dw: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
         nonisolated(unsafe) let (x, dout, dw) = (x, dout, dw)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut

@@ -42,13 +42,14 @@ extension Tensor {
         let b = bias ?? Tensor(zeros: [g.cout])
         let output = r.detached()
         return recorded(r, inputs: [x, w, b]) { outGrad in
-            if g.isDepthwise, activation != .none, rule == .exact || rule == .guided, x.node != nil, w.node == nil, b.node == nil,
-               !GradContext.current.recording {
-                // Only the input gradient, no graph: the activation's mask is applied plane by plane inside the kernel.
+            if g.isDepthwise || (g.isPointwise && g.o.groups == 1), activation != .none, rule == .exact || rule == .guided,
+               x.node != nil, w.node == nil, b.node == nil, !GradContext.current.recording {
+                // Only the input gradient, no graph: the activation's mask is applied inside the kernel, a plane or a
+                // column tile at a time.
                 let mask = ActivationMask(activation: output.storage.pointer, upper: activation == .relu6 ? 6 : .infinity,
                                           positiveOnly: rule == .guided)
                 return withExtendedLifetime(output) {
-                    [depthwiseInputGradient(outGrad, filter: w, geometry: g, inputShape: x.shape, mask: mask), nil, nil]
+                    [maskedInputGradient(outGrad, filter: w, geometry: g, inputShape: x.shape, mask: mask), nil, nil]
                 }
             }
             let grad = activation == .none ? outGrad
@@ -72,11 +73,15 @@ extension Tensor {
         }
     }
 
-    /// The input gradient of a depthwise convolution whose output gradient `mask` filters first (not recorded).
-    private static func depthwiseInputGradient(_ grad: Tensor, filter w: Tensor, geometry g: ConvGeometry, inputShape: [Int],
-                                               mask: ActivationMask) -> Tensor {
+    /// The input gradient of a depthwise or 1×1 convolution whose output gradient `mask` filters first (not recorded).
+    private static func maskedInputGradient(_ grad: Tensor, filter w: Tensor, geometry g: ConvGeometry, inputShape: [Int],
+                                            mask: ActivationMask) -> Tensor {
         Tensor(shape: inputShape) { dx, _ in
-            ConvKernels.depthwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
+            if g.isDepthwise {
+                ConvKernels.depthwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
+            } else {
+                ConvKernels.pointwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
+            }
         }
     }
 
