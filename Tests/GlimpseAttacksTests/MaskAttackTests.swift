@@ -53,28 +53,58 @@ import Testing
         #expect(throws: AttackError.self) { try MaskInterpreter(solver: Self.smallSolver(iterations: 20, scale: 4), unrolledSteps: 0).map(model, x, classes: y) }
     }
 
-    /// ADV² against MASK (PGD framework) on the trained Fashion-MNIST CNN runs through the unrolled solver, reaches
-    /// its targets within the ε-ball and changes the result compared with c = 0. It does NOT yet keep the mask closer
-    /// than plain PGD (measured: map L2 3.66 against 2.87 at c 5 → 10), so no such claim is asserted.
-    @Test(.enabled(if: FashionSupport.present)) func adv2OnMaskReachesTargetsThroughTheUnrolledSolver() throws {
+    /// ADV² against MASK (PGD framework, soft labels q = 0.95 as the `paper`/`quick` presets) on the trained
+    /// Fashion-MNIST CNN reaches its targets within the ε-ball and keeps the exact mask of the target class clearly
+    /// closer to the clean mask than plain PGD with the same ε, steps and targets (cross-entropy, no map term),
+    /// whose saturated target probability leaves MASK nothing to delete (an empty map). Images whose clean map is
+    /// itself empty (the CNN saturated on them) are skipped: there is no explanation to keep.
+    @Test(.enabled(if: FashionSupport.present)) func adv2OnMaskStaysCloserThanPGD() throws {
         let model = try FashionCNN(stateDict: Safetensors.load(contentsOf: FashionSupport.checkpoint))
-        let (x, y) = try FashionSupport.correctImages(model, count: 8)
         var solver = Self.smallSolver(iterations: 50, scale: 4)
         solver.maskBlur = 1
         solver.nullBlur = 2
         let interpreter = MaskInterpreter(solver: solver, warmSteps: 4, unrolledSteps: 4, resolveEvery: 10)
+        let (x, y) = try Self.imagesWithCleanMaps(model, interpreter, count: 8)
         var adv2 = InterpreterAttack(interpreter: interpreter)
         adv2.eps = 0.1; adv2.alpha = 0.01; adv2.warmStartSteps = 20; adv2.seed = 3
         adv2.stages = [.init(steps: 30, cStart: 5, cEnd: 10)]
-        var plain = adv2
-        plain.stages = [.init(steps: 30, c: 0)]
-        let a = try plain.attack(model, images: x, labels: y)
+        adv2.predictionLoss = .softLabel(confidence: 0.95)
+        var pgd = adv2
+        pgd.stages = [.init(steps: 30, c: 0)]
+        pgd.predictionLoss = .crossEntropy
+        let a = try pgd.attack(model, images: x, labels: y)
         let b = try adv2.attack(model, images: x, labels: y)
+        #expect(a.result.targets == b.result.targets)
         #expect(b.result.success.filter { $0 }.count >= 6, "success \(b.result.success)")
         #expect(linfDistance(b.result.adversarial, x) <= 0.1 + 1e-6 && inUnitRange(b.result.adversarial))
         #expect(b.cleanMaps.shape == [8, 7, 7] && b.adversarialMaps.scalars.allSatisfy { (0...1).contains($0) })
-        #expect(a.result.adversarial.scalars != b.result.adversarial.scalars, "the interpretation term must move the attack")
         let both = (0..<8).filter { a.result.success[$0] && b.result.success[$0] }
-        print("fmnist MASK: map L2 ADV² \(mapDistance(b.adversarialMaps, b.cleanMaps, both)), c = 0 \(mapDistance(a.adversarialMaps, a.cleanMaps, both)) over \(both.count) images")
+        #expect(both.count >= 6)
+        let (pgdL1, pgdL2, pgdIoU) = Self.meanMapMetrics(a, both), (advL1, advL2, advIoU) = Self.meanMapMetrics(b, both)
+        print("fmnist MASK over \(both.count) images: map L1/L2/IoU ADV² \(advL1)/\(advL2)/\(advIoU), PGD \(pgdL1)/\(pgdL2)/\(pgdIoU)")
+        #expect(advL2 < 0.85 * pgdL2 && advL1 < 0.85 * pgdL1, "ADV² must keep the mask clearly closer than PGD")
+        #expect(advIoU > pgdIoU + 0.02, "ADV² must keep more of the clean mask's top pixels than PGD")
+    }
+
+    /// The first `count` correctly classified test images whose clean mask deletes something (mean map > 0.05).
+    static func imagesWithCleanMaps(_ model: FashionCNN, _ interpreter: MaskInterpreter, count: Int) throws -> (Tensor, [Int]) {
+        let (x, y) = try FashionSupport.correctImages(model, count: 3 * count)
+        let maps = try interpreter.map(model, x, classes: y).scalars, cells = maps.count / y.count
+        let keep = Array(y.indices.filter { i in maps[(i * cells)..<((i + 1) * cells)].reduce(0, +) / Float(cells) > 0.05 }.prefix(count))
+        #expect(keep.count == count, "only \(keep.count) images with a non-empty clean mask")
+        return (try Tensor.concatenate(keep.map { try x.sliced(axis: 0, $0..<($0 + 1)) }, axis: 0), keep.map { y[$0] })
+    }
+
+    /// Mean over `images` of map L1, map L2 and mean top-k% IoU between adversarial and clean maps.
+    static func meanMapMetrics(_ r: InterpreterAttackResult, _ images: [Int]) -> (Double, Double, Double) {
+        let adv = r.adversarialMaps.scalars, clean = r.cleanMaps.scalars, cells = adv.count / r.adversarialMaps.shape[0]
+        var sums = (0.0, 0.0, 0.0)
+        for i in images {
+            let a = Array(adv[(i * cells)..<((i + 1) * cells)]), c = Array(clean[(i * cells)..<((i + 1) * cells)])
+            let iou = MapMetrics.topKIoU(a, c)
+            sums = (sums.0 + MapMetrics.l1(a, c), sums.1 + MapMetrics.l2(a, c), sums.2 + iou.reduce(0, +) / Double(iou.count))
+        }
+        let n = Double(max(images.count, 1))
+        return (sums.0 / n, sums.1 / n, sums.2 / n)
     }
 }

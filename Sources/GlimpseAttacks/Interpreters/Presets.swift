@@ -31,8 +31,10 @@ extension InterpreterAttack {
     /// best iterate every 10 steps with p(y_t) > 0.75. StAdv: the PGD framework's stages and selection with
     /// cross-entropy. `quick` scales every schedule to a warm start of 40 and 60 stage-2 steps (best iterate every 5)
     /// and, for StAdv, raises Adam's learning rate to 0.05 (0.01 moves the flow at most 1 pixel in 100 steps).
-    /// MASK follows CAM's schedule with ADV²'s 400 warm-start steps; `quick` solves its masks with 100 iterations
-    /// and re-solves every 30 steps (the `MaskInterpreter` is changed in place).
+    /// MASK follows CAM's schedule with ADV²'s 400 warm-start steps and, in the PGD framework, soft labels
+    /// (q = 0.95) in stage 2: cross-entropy drives p(y_t) to 1 in float32, where the mask objective has no gradient
+    /// and MASK returns an empty map (no interpretation gradient either); `quick` solves its masks with 100
+    /// iterations and re-solves every 30 steps (the `MaskInterpreter` is changed in place).
     public static func preset(_ preset: AttackPreset, method: InterpreterAttackMethod, interpreter: any AttackableInterpreter,
                               framework: AttackFramework = .pgd) -> InterpreterAttack {
         var a = InterpreterAttack(interpreter: interpreter)
@@ -56,6 +58,7 @@ extension InterpreterAttack {
         if !paper { a.stadv.learningRate = 0.05 }
         if let mask = interpreter as? MaskInterpreter {
             a.warmStartSteps = paper ? 400 : 40
+            if framework == .pgd { a.predictionLoss = .softLabel(confidence: 0.95) }
             if !paper { mask.useQuickSchedule() }
         }
         return a
