@@ -210,6 +210,9 @@ struct MaskerEvaluate: ParsableCommand {
     @Option(name: .long, help: "Thresholds, comma-separated.")
     var thresholds: String = "0.2,0.3,0.4,0.5,0.6,0.7"
 
+    @Option(name: .long, help: "Subtracted from the selector activation before the gate at inference (the reference's model_confidence; 0 as in training).")
+    var confidence: Float = 0
+
     @Option(name: .long, help: "Also write the table as JSON to this file.")
     var json: String?
 
@@ -228,6 +231,7 @@ struct MaskerEvaluate: ParsableCommand {
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard confidence.isFinite else { throw ValidationError("--confidence must be finite") }
         let ts = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !ts.isEmpty, ts.allSatisfy({ $0.map { $0 > 0 && $0 <= 1 } ?? false }) else {
             throw ValidationError("--thresholds must be comma-separated numbers in (0, 1], got '\(thresholds)'")
@@ -238,6 +242,7 @@ struct MaskerEvaluate: ParsableCommand {
         let (classifier, _) = try modelOptions.load()
         guard classifier is FashionCNN else { throw ValidationError("masker eval runs on the Fashion-MNIST test set: use --model \(FashionCNN.arch)") }
         let model = try MaskingModel.load(from: URL(fileURLWithPath: masker), classifier: classifier)
+        model.confidence = confidence
         let test = try FashionMNIST.load(.test).prefix(count)
         let ts = thresholds.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         var options = SaliencyMethod.Options()

@@ -45,5 +45,13 @@ struct MaskerCLITests {
             }
         }
         for row in rows.dropFirst(2) { #expect([0.3, 0.6].contains { abs($0 - (row["threshold"] as? Double ?? 0)) < 1e-6 }, "\(row)") }
+        // The inference confidence gates the deepest features: a large one changes the rts masks, not the other maps.
+        let gated = try CLI.run(["masker", "eval", "--model", "fmnist-cnn", "--weights", weights, "--masker", masker.path, "--count", "3",
+                                 "--thresholds", "0.3,0.6", "--confidence", "50", "--json", json.path])
+        #expect(gated.status == 0, "\(gated.err)")
+        let gatedRows = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]] ?? []
+        func value(_ table: [[String: Any]], _ method: String) -> Double? { table.first { $0["method"] as? String == method }?["deletion"] as? Double }
+        #expect(value(gatedRows, "rts") != value(rows, "rts") && value(gatedRows, "vanilla") == value(rows, "vanilla"))
+        #expect(try CLI.run(["masker", "eval", "--model", "fmnist-cnn", "--weights", weights, "--masker", masker.path, "--confidence", "nan"]).status != 0)
     }
 }
