@@ -193,7 +193,12 @@ struct MaskerEvaluate: ParsableCommand {
         commandName: "eval",
         abstract: "Judge a Fashion-MNIST masker on test images: the paper's saliency metric and deletion/insertion, rts vs Grad-CAM and vanilla gradient.",
         discussion: """
-        Saliency metric log(max(a, 0.05)) − log(p) (Dabkowski & Gal; lower is better): each map is boxed at each threshold         of --thresholds (fractions of its maximum) and the best threshold per method is reported with the mean box area         and probability; the whole image is the no-map baseline. Deletion and insertion AUC (Petsiuk et al.; one image         row of pixels per step, lower deletion and higher insertion are better), with a seeded uniform-random map as baseline.
+        Saliency metric log(max(a, 0.05)) − log(p) (Dabkowski & Gal; lower is better): each map is boxed at each threshold \
+        of --thresholds (fractions of its maximum) and the best threshold per method is reported with the mean box area \
+        and probability; the whole image is the no-map baseline. Deletion and insertion AUC (Petsiuk et al.; one image \
+        row of pixels per step, lower deletion and higher insertion are better), with a seeded uniform-random map as baseline. \
+        "tied pixels": the mean fraction of a map's pixels sharing their value with another pixel (ties are deleted and \
+        inserted by decreasing index).
 
         Example: glimpse masker eval --model fmnist-cnn --weights runs/fmnist/model.safetensors --masker runs/masker --count 1000 --json eval.json
         """
