@@ -76,4 +76,12 @@ public enum MapStatistics {
     public static func descendingOrder(_ map: [Float]) -> [Int] {
         Array(map.indices.sorted { map[$0] < map[$1] || (map[$0] == map[$1] && $0 < $1) }.reversed())
     }
+
+    /// Fraction of the map's pixels whose value equals at least one other pixel's (0 for a map of distinct values).
+    public static func tiedFraction(_ map: [Float]) -> Double {
+        guard !map.isEmpty else { return 0 }
+        var counts: [Float: Int] = [:]
+        for v in map { counts[v, default: 0] += 1 }
+        return Double(counts.values.filter { $0 > 1 }.reduce(0, +)) / Double(map.count)
+    }
 }

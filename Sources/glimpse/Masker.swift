@@ -81,6 +81,15 @@ struct MaskerTrain: ParsableCommand {
     @Option(name: .long, help: "Weight of the smoothness (total variation) term (reference: 0.005).")
     var smoothWeight: Float = MaskerObjective().smoothWeight
 
+    @Option(name: .long, help: "Weight of the destroyer term (reference: 1).")
+    var destroyerWeight: Float = MaskerObjective().destroyerWeight
+
+    @Option(name: .long, help: "Exponent p of the area term mean((m + ε)^p) (reference: 0.3).")
+    var areaPower: Float = MaskerObjective().areaPower
+
+    @Option(name: .long, help: "Probability that the alternative image is the blurred copy rather than noise plus a random colour (reference: 0.5).")
+    var blurProbability: Float = MaskerObjective().blurProbability
+
     @Option(name: .long, help: "Fashion-MNIST only: input side over mask side, 2 (14² mask) or 1 (28², one more upsampling block).")
     var maskScale: Int = 2
 
@@ -91,9 +100,11 @@ struct MaskerTrain: ParsableCommand {
         guard phase1Epochs >= 0, phase2Epochs >= 1, batchSize >= 1, (limit ?? 1) >= 1 else {
             throw ValidationError("--phase2-epochs, --batch-size and --limit must be at least 1, --phase1-epochs at least 0")
         }
-        guard [areaWeight, preserverWeight, smoothWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
-            throw ValidationError("--area-weight, --preserver-weight and --smooth-weight must be finite and at least 0")
+        guard [areaWeight, preserverWeight, smoothWeight, destroyerWeight].allSatisfy({ $0.isFinite && $0 >= 0 }) else {
+            throw ValidationError("--area-weight, --preserver-weight, --smooth-weight and --destroyer-weight must be finite and at least 0")
         }
+        guard areaPower.isFinite, areaPower > 0 else { throw ValidationError("--area-power must be positive, got \(areaPower)") }
+        guard (0...1).contains(blurProbability) else { throw ValidationError("--blur-probability must be in [0, 1], got \(blurProbability)") }
         if data == "fashion-mnist", modelOptions.model != FashionCNN.arch { throw ValidationError("fashion-mnist goes with --model \(FashionCNN.arch)") }
         guard [1, 2].contains(maskScale) else { throw ValidationError("--mask-scale must be 1 or 2, got \(maskScale)") }
         if maskScale != 2, modelOptions.model != FashionCNN.arch { throw ValidationError("--mask-scale is an option of the \(FashionCNN.arch) masker") }
@@ -110,6 +121,9 @@ struct MaskerTrain: ParsableCommand {
         settings.objective.areaWeight = areaWeight
         settings.objective.preserverWeight = preserverWeight
         settings.objective.smoothWeight = smoothWeight
+        settings.objective.destroyerWeight = destroyerWeight
+        settings.objective.areaPower = areaPower
+        settings.objective.blurProbability = blurProbability
         let started = Date()
         let (_, states) = try MaskerTraining.train(spec: spec, classifier: classifier, data: images, settings: settings,
                                                    folder: URL(fileURLWithPath: out), resume: resume) { phase, p in
@@ -179,7 +193,12 @@ struct MaskerEvaluate: ParsableCommand {
         commandName: "eval",
         abstract: "Judge a Fashion-MNIST masker on test images: the paper's saliency metric and deletion/insertion, rts vs Grad-CAM and vanilla gradient.",
         discussion: """
-        Saliency metric log(max(a, 0.05)) − log(p) (Dabkowski & Gal; lower is better): each map is boxed at each threshold         of --thresholds (fractions of its maximum) and the best threshold per method is reported with the mean box area         and probability; the whole image is the no-map baseline. Deletion and insertion AUC (Petsiuk et al.; one image         row of pixels per step, lower deletion and higher insertion are better), with a seeded uniform-random map as baseline.
+        Saliency metric log(max(a, 0.05)) − log(p) (Dabkowski & Gal; lower is better): each map is boxed at each threshold \
+        of --thresholds (fractions of its maximum) and the best threshold per method is reported with the mean box area \
+        and probability; the whole image is the no-map baseline. Deletion and insertion AUC (Petsiuk et al.; one image \
+        row of pixels per step, lower deletion and higher insertion are better), with a seeded uniform-random map as baseline. \
+        "tied pixels": the mean fraction of a map's pixels sharing their value with another pixel (ties are deleted and \
+        inserted by decreasing index).
 
         Example: glimpse masker eval --model fmnist-cnn --weights runs/fmnist/model.safetensors --masker runs/masker --count 1000 --json eval.json
         """
@@ -196,6 +215,9 @@ struct MaskerEvaluate: ParsableCommand {
     @Option(name: .long, help: "Thresholds, comma-separated.")
     var thresholds: String = "0.2,0.3,0.4,0.5,0.6,0.7"
 
+    @Option(name: .long, help: "Subtracted from the selector activation before the gate at inference (the reference's model_confidence; 0 as in training).")
+    var confidence: Float = 0
+
     @Option(name: .long, help: "Also write the table as JSON to this file.")
     var json: String?
 
@@ -208,10 +230,13 @@ struct MaskerEvaluate: ParsableCommand {
         var probability: Double?
         var deletion: Double?
         var insertion: Double?
+        /// Mean fraction of a map's pixels that share their value with another pixel (their deletion order is a tie-break).
+        var tied: Double?
     }
 
     func validate() throws {
         guard count >= 1 else { throw ValidationError("--count must be at least 1") }
+        guard confidence.isFinite else { throw ValidationError("--confidence must be finite") }
         let ts = thresholds.split(separator: ",").map { Float($0.trimmingCharacters(in: .whitespaces)) }
         guard !ts.isEmpty, ts.allSatisfy({ $0.map { $0 > 0 && $0 <= 1 } ?? false }) else {
             throw ValidationError("--thresholds must be comma-separated numbers in (0, 1], got '\(thresholds)'")
@@ -222,6 +247,7 @@ struct MaskerEvaluate: ParsableCommand {
         let (classifier, _) = try modelOptions.load()
         guard classifier is FashionCNN else { throw ValidationError("masker eval runs on the Fashion-MNIST test set: use --model \(FashionCNN.arch)") }
         let model = try MaskingModel.load(from: URL(fileURLWithPath: masker), classifier: classifier)
+        model.confidence = confidence
         let test = try FashionMNIST.load(.test).prefix(count)
         let ts = thresholds.split(separator: ",").compactMap { Float($0.trimmingCharacters(in: .whitespaces)) }
         var options = SaliencyMethod.Options()
@@ -255,11 +281,11 @@ struct MaskerEvaluate: ParsableCommand {
             rows.append(row)
         }
 
-        print("| map | metric | threshold | box area | p on the box | deletion AUC | insertion AUC |")
-        print("|---|---|---|---|---|---|---|")
+        print("| map | metric | threshold | box area | p on the box | deletion AUC | insertion AUC | tied pixels |")
+        print("|---|---|---|---|---|---|---|---|")
         func cell(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "—" }
         for r in rows {
-            print("| \(r.method) | \(cell(r.metric)) | \(r.threshold.map { String(format: "%.1f", $0) } ?? "—") | \(cell(r.area)) | \(cell(r.probability)) | \(cell(r.deletion)) | \(cell(r.insertion)) |")
+            print("| \(r.method) | \(cell(r.metric)) | \(r.threshold.map { String(format: "%.1f", $0) } ?? "—") | \(cell(r.area)) | \(cell(r.probability)) | \(cell(r.deletion)) | \(cell(r.insertion)) | \(cell(r.tied)) |")
         }
         print("\(test.count) test images; metric: lower is better; deletion: lower is better; insertion: higher is better")
         if let json {
@@ -269,21 +295,23 @@ struct MaskerEvaluate: ParsableCommand {
         }
     }
 
-    /// Mean deletion and insertion AUC of the maps `mapFor(index, image, label)` over the `test` images, with a
-    /// progress bar.
+    /// Mean deletion and insertion AUC and tied-pixel fraction of the maps `mapFor(index, image, label)` over the
+    /// `test` images, with a progress bar.
     private func curves(_ name: String, classifier: any Classifier, test: LabeledImages,
                         _ mapFor: (Int, Tensor, Int) throws -> Tensor) throws -> Row {
         let count = test.count
-        var deletion = 0.0, insertion = 0.0
+        var deletion = 0.0, insertion = 0.0, tied = 0.0
         for i in 0..<count {
             let (x, labels) = test.batch([i])
             let map = try mapFor(i, x, labels[0]).reshaped([x.shape[2], x.shape[3]])
             let curve = DeletionInsertion(step: x.shape[3], batchSize: x.shape[2] + 1)
             deletion += try curve.evaluate(.deletion, model: classifier, x, map: map, classIndex: labels[0]).auc
             insertion += try curve.evaluate(.insertion, model: classifier, x, map: map, classIndex: labels[0]).auc
+            tied += MapStatistics.tiedFraction(map.scalars)
             Progress.update(name, step: i + 1, of: count)
         }
         Progress.finish()
-        return Row(method: name, deletion: deletion / Double(count), insertion: insertion / Double(count))
+        let n = Double(count)
+        return Row(method: name, deletion: deletion / n, insertion: insertion / n, tied: tied / n)
     }
 }

@@ -7,6 +7,9 @@ struct MaskerCLITests {
     @Test func badMaskerOptionsAreOneLineErrors() throws {
         for args in [["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--mask-scale", "3"],
                      ["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--smooth-weight", "-1"],
+                     ["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--destroyer-weight", "-1"],
+                     ["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--area-power", "0"],
+                     ["masker", "train", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--data", "fashion-mnist", "--out", "/tmp/x", "--blur-probability", "1.5"],
                      ["masker", "eval", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--masker", "/tmp/x", "--count", "0"],
                      ["masker", "eval", "--model", "fmnist-cnn", "--weights", "/tmp/w", "--masker", "/tmp/x", "--thresholds", "0.2,2"]] {
             let r = try CLI.run(args)
@@ -24,7 +27,8 @@ struct MaskerCLITests {
         #expect(train.status == 0, "\(train.err)")
         let weights = run.appendingPathComponent("model.safetensors").path
         let m = try CLI.run(["masker", "train", "--model", "fmnist-cnn", "--weights", weights, "--data", "fashion-mnist", "--limit", "32",
-                             "--batch-size", "32", "--mask-scale", "1", "--out", masker.path])
+                             "--batch-size", "32", "--mask-scale", "1", "--destroyer-weight", "2", "--area-power", "0.5", "--blur-probability", "0",
+                             "--out", masker.path])
         #expect(m.status == 0, "\(m.err)")
         let spec = try JSONSerialization.jsonObject(with: Data(contentsOf: masker.appendingPathComponent("masker.json"))) as? [String: Any]
         #expect(spec?["layers"] as? [String] == ["relu3", "relu2", "relu1"])
@@ -35,11 +39,19 @@ struct MaskerCLITests {
         let rows = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]] ?? []
         #expect(rows.map { $0["method"] as? String } == ["whole image", "random map", "rts", "gradcam", "vanilla"])
         for row in rows.dropFirst() {
-            for key in ["deletion", "insertion"] {
+            for key in ["deletion", "insertion", "tied"] {
                 let v = row[key] as? Double ?? -1
                 #expect((0...1).contains(v), "\(row)")
             }
         }
         for row in rows.dropFirst(2) { #expect([0.3, 0.6].contains { abs($0 - (row["threshold"] as? Double ?? 0)) < 1e-6 }, "\(row)") }
+        // The inference confidence gates the deepest features: a large one changes the rts masks, not the other maps.
+        let gated = try CLI.run(["masker", "eval", "--model", "fmnist-cnn", "--weights", weights, "--masker", masker.path, "--count", "3",
+                                 "--thresholds", "0.3,0.6", "--confidence", "50", "--json", json.path])
+        #expect(gated.status == 0, "\(gated.err)")
+        let gatedRows = try JSONSerialization.jsonObject(with: Data(contentsOf: json)) as? [[String: Any]] ?? []
+        func value(_ table: [[String: Any]], _ method: String) -> Double? { table.first { $0["method"] as? String == method }?["deletion"] as? Double }
+        #expect(value(gatedRows, "rts") != value(rows, "rts") && value(gatedRows, "vanilla") == value(rows, "vanilla"))
+        #expect(try CLI.run(["masker", "eval", "--model", "fmnist-cnn", "--weights", weights, "--masker", masker.path, "--confidence", "nan"]).status != 0)
     }
 }

@@ -97,6 +97,8 @@ struct MetricTests {
         #expect(abs(MapStatistics.pearson(a.scalars, b.scalars) - reference["pearson"]!) <= 1e-6)
         #expect(MapStatistics.ranks([3, 1, 2, 2]) == [4, 1, 2.5, 2.5])
         #expect(MapStatistics.descendingOrder([1, 2, 2, 0]) == [2, 1, 0, 3])
+        #expect(MapStatistics.tiedFraction([1, 2, 2, 0, 1, 1]) == 5.0 / 6 && MapStatistics.tiedFraction([3, 1, 2]) == 0)
+        #expect(MapStatistics.tiedFraction([]) == 0 && MapStatistics.tiedFraction([-0.0, 0]) == 1)
         #expect(abs(try MapStatistics.ssim(a, a) - 1) <= 1e-12)
     }
 

@@ -124,6 +124,40 @@ import GlimpseTraining
         for key in spec.shapes().map(\.0) { #expect(resumed.parameters[key]!.scalars == straight.parameters[key]!.scalars, "\(key)") }
     }
 
+    /// The loss of the first phase-2 step (before any update: no phase 1, one batch per epoch) for an objective.
+    static func firstStepLoss(_ objective: MaskerObjective) throws -> Double {
+        let (cnn, spec) = try setup(maskScale: 1)
+        var rng = SeededRNG(seed: 9)
+        let labels = (0..<16).map { _ in Int(rng.next() % 10) }
+        let data = try LabeledImages(pixels: (0..<(16 * 784)).map { _ in rng.nextUniform() }, labels: labels, channels: 1,
+                                     height: 28, width: 28, classCount: 10)
+        var settings = MaskerTraining.Settings(phase1Epochs: 0, phase2Epochs: 1, batchSize: 16, seed: 2, augmentation: Augmentation())
+        settings.objective = objective
+        let folder = try Support.temporaryFolder("masker-objective")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        return try MaskerTraining.train(spec: spec, classifier: cnn, data: data, settings: settings, folder: folder).1[0].history[0].loss
+    }
+
+    @Test func destroyerWeightAreaPowerAndAlternativeReachTheObjective() throws {
+        let reference = MaskerObjective()
+        #expect(reference.destroyerWeight == 1 && reference.areaPower == 0.3 && reference.blurProbability == 0.5)
+        func loss(_ change: (inout MaskerObjective) -> Void) throws -> Double {
+            var o = reference
+            change(&o)
+            return try Self.firstStepLoss(o)
+        }
+        // The total is linear in the destroyer weight, and the destroyer hinge (margin 5) is positive.
+        let (l0, l1, l3) = (try loss { $0.destroyerWeight = 0 }, try loss { _ in }, try loss { $0.destroyerWeight = 3 })
+        #expect(l1 - l0 > 0.1 && abs((l3 - l1) - 2 * (l1 - l0)) < 1e-3 * abs(l3), "\(l0) \(l1) \(l3)")
+        // With p = 1 the area term is 8·mean(m + ε): between 0 and 8(1 + ε) above the loss without it.
+        let (p1, p1NoArea) = (try loss { $0.areaPower = 1 }, try loss { $0.areaPower = 1; $0.areaWeight = 0 })
+        #expect(p1 - p1NoArea > 0 && p1 - p1NoArea < 8.01 && abs(p1 - l1) > 1e-6, "\(p1) \(p1NoArea) \(l1)")
+        // Only blurred or only noise alternatives change the preserved/destroyed images; same setting, same loss.
+        let (blur, noise) = (try loss { $0.blurProbability = 1 }, try loss { $0.blurProbability = 0 })
+        #expect(blur != noise && blur != l1 && noise != l1)
+        #expect(try loss { $0.blurProbability = 0 } == noise)
+    }
+
     @Test func saliencyMetricBox() throws {
         var map = [Float](repeating: 0.1, count: 28 * 28)
         for y in 3...5 { for x in 10...12 { map[y * 28 + x] = 1 } }
