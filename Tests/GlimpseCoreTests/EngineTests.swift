@@ -53,6 +53,50 @@ import Testing
         #expect(err < 1e-4)
     }
 
+    /// 300 seeded depthwise geometries (3×3 and 5×5, strides 1 and 2, every pad split from 0 to 2 per side, sides 1
+    /// to 40, with and without the fused bias + ReLU6): forward values and input gradients against direct loops in
+    /// Double. Run it under the address sanitizer to catch stray writes as well.
+    @Test func depthwiseGeometrySweepMatchesDirectLoops() throws {
+        var rng = SeededRNG(seed: 77)
+        func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
+        var checked = 0
+        while checked < 300 {
+            let k = pick(0...1) == 0 ? 3 : 5, stride = pick(1...2), c = pick(1...5)
+            let h = pick(1...40), w = pick(1...40)
+            let o = Conv2DOptions(strideY: stride, strideX: stride, padTop: pick(0...2), padBottom: pick(0...2),
+                                  padLeft: pick(0...2), padRight: pick(0...2), groups: c)
+            guard h + o.padTop + o.padBottom >= k, w + o.padLeft + o.padRight >= k else { continue }
+            let x = Tensor.normal([pick(1...2), c, h, w], rng: &rng), filter = Tensor.normal([c, 1, k, k], rng: &rng)
+            let fused = pick(0...1) == 1
+            let bias = Tensor.normal([c], rng: &rng)
+            let input = x.requiringGradient()
+            let y = fused ? try Tensor.conv2d(input, filter: filter, bias: bias, options: o, activation: .relu6)
+                          : try Tensor.conv2d(input, filter: filter, options: o)
+            var reference = naiveConv(x, filter, o)
+            let per = reference.count / (x.shape[0] * c)
+            if fused { for i in reference.indices { reference[i] = Swift.min(Swift.max(reference[i] + Double(bias.scalars[(i / per) % c]), 0), 6) } }
+            let forwardError = zip(y.scalars, reference).reduce(0.0) { Swift.max($0, abs(Double($1.0) - $1.1)) }
+            #expect(y.count == reference.count && forwardError < 1e-4, "forward, k \(k), \(o), \(x.shape)")
+            // Input gradient of Σ seed·y against the direct adjoint (through the ReLU6 mask when fused).
+            let seed = Tensor.normal(y.shape, rng: &rng)
+            let dx = try gradient(of: y, wrt: [input], seed: seed)[0].scalars
+            var expected = [Double](repeating: 0, count: x.count)
+            let (ho, wo) = (y.shape[2], y.shape[3])
+            for b in 0..<x.shape[0] { for ch in 0..<c { for oy in 0..<ho { for ox in 0..<wo {
+                let at = ((b * c + ch) * ho + oy) * wo + ox
+                if fused && !(reference[at] > 0 && reference[at] < 6) { continue }
+                for ky in 0..<k { for kx in 0..<k {
+                    let iy = oy * stride - o.padTop + ky, ix = ox * stride - o.padLeft + kx
+                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                    expected[((b * c + ch) * h + iy) * w + ix] += Double(seed.scalars[at]) * Double(filter[ch, 0, ky, kx])
+                } }
+            } } } }
+            let backwardError = zip(dx, expected).reduce(0.0) { Swift.max($0, abs(Double($1.0) - $1.1)) }
+            #expect(backwardError < 1e-3, "input gradient, k \(k), \(o), \(x.shape), fused \(fused)")
+            checked += 1
+        }
+    }
+
     /// Inference convolutions apply bias and ReLU/ReLU6 while storing; the result must equal the separate ops.
     @Test(arguments: [
         ([1, 6, 13, 11], [6, 1, 3, 3], Conv2DOptions.same(kernel: 3, stride: 2, height: 13, width: 11, groups: 6)),
