@@ -66,6 +66,8 @@ import Testing
         ["--class-agnostic", "--layer", "_blocks.4", "--images", "/nonexistent", "--param", "maco", "--start", "images"],
         ["--objective", "prob:x"],
         ["--layer", "_blocks.4", "--optimizer", "lbfgs"],
+        ["--layer", "_blocks.4", "--lr-decay", "1.5"],
+        ["--layer", "_blocks.4", "--redirected-steps", "-1"],
     ])
     func badInputGivesOneLineAndNonZeroExit(extra: [String]) throws {
         let dir = Self.folder("bad")
