@@ -2,7 +2,7 @@
 
   ~/.cache/glimpse-anchors/venv/bin/python scripts/featviz_vs_lucent.py --glimpse .build/release/glimpse \
       [--old OTHER_GLIMPSE (timed on the first channel only)] [--channels 0,7,20,50] [--steps 256] [--out /tmp/fv_compare]
-      [--glimpse-args "--transforms lucent" (extra options for glimpse visualize)]
+      [--glimpse-args "--transforms lucent" (extra options for glimpse visualize)] [--seeds 3 (Glimpse seeds per channel)]
       [--lucent-images DIR (score lucent_<c>.png saved by an earlier run with the same steps instead of rerunning
        Lucent: Lucent is deterministic with these seeds, its PNGs are identical run to run; no Lucent timing then)]
 
@@ -10,7 +10,9 @@ For every channel: Lucent's render_vis with its defaults (Fourier + decorrelated
 Adam 0.05, parameters of the model frozen) and `glimpse visualize --batch 1` with the same step count. Both final
 images are quantised to uint8 (Glimpse writes PNGs) and scored by the same PyTorch model: the mean activation of
 the channel on the image, and its mean over 16 seeded draws of Lucent's standard transforms (same draws for both), and over 16 draws of Lucid's (Glimpse's) standard transforms.
-Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
+With --seeds N, Glimpse runs every channel with seeds c, c+1000, …, c+1000(N−1) (seed c alone is the historic run) and a
+final summary gives, per channel, the mean and the min..max of Glimpse's scores over the seeds, and how many seeds
+reach Lucent on each score. Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
 the whole command's wall time / steps. Page faults from /usr/bin/time. Prints a markdown table.
 """
 import argparse
@@ -48,10 +50,11 @@ def lucent(channel, steps):
     return img, (stamps[-1] - stamps[0]) / (len(stamps) - 1) * 1e3
 
 
-def glimpse(binary, channel, steps, out, extra=()):
-    d = os.path.join(out, f"g{channel}_{os.path.basename(binary)}")
+def glimpse(binary, channel, steps, out, extra=(), seed=None):
+    seed = channel if seed is None else seed
+    d = os.path.join(out, f"g{channel}_s{seed}_{os.path.basename(binary)}")
     cmd = ["/usr/bin/time", "-f", "%e %R %M", binary, "visualize", "--layer", LAYER_G, "--channels", str(channel),
-           "--batch", "1", "--steps", str(steps), "--seed", str(channel), "--out", d, "--no-resume", *extra]
+           "--batch", "1", "--steps", str(steps), "--seed", str(seed), "--out", d, "--no-resume", *extra]
     p = subprocess.run(cmd, capture_output=True, text=True, check=True)
     wall, faults, rss = p.stderr.strip().splitlines()[-1].split()
     rec = json.load(open(os.path.join(d, "visualize.json")))["runs"][0]
@@ -115,6 +118,7 @@ def main():
     ap.add_argument("--steps", type=int, default=256)
     ap.add_argument("--out", default="/tmp/fv_compare")
     ap.add_argument("--lucent-images")
+    ap.add_argument("--seeds", type=int, default=1, help="Glimpse seeds per channel: c, c+1000, ...")
     ap.add_argument("--glimpse-args", default="", help="extra options for glimpse visualize, e.g. '--transforms lucent'")
     a = ap.parse_args()
     C.set_threads()
@@ -128,6 +132,7 @@ def main():
         head += " old Glimpse ms/step (median; wall/steps) | faults old → new |"
     print(head)
     print("|" + "---|" * (head.count("|") - 1))
+    summary = []
     for c in [int(s) for s in a.channels.split(",")]:
         C.wait_quiet(max_wait=20)
         if a.lucent_images:
@@ -136,16 +141,37 @@ def main():
         else:
             limg, lms = lucent(c, a.steps)
         print(f"  lucent channel {c}: {lms:.1f} ms/step", file=sys.stderr, flush=True)
-        gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split())
-        ls, gs = score(model, limg, c), score(model, gimg, c)
-        row = (f"| {c} | {lms:.1f} | {gms:.1f}; {gwall / a.steps * 1e3:.1f} | {lms / gms:.2f}× | "
-               f"{ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {gs[0]:.2f} / {gs[1]:.2f} / {gs[2]:.2f} |")
-        if a.old and c == int(a.channels.split(",")[0]):
-            _, oms, owall, ofaults, _ = glimpse(a.old, c, a.steps, a.out)
-            row += f" {oms:.1f}; {owall / a.steps * 1e3:.1f} | {ofaults} → {gfaults} |"
-        print(row, flush=True)
+        ls, per_seed = score(model, limg, c), []
+        for k in range(a.seeds):
+            gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split(), seed=c + 1000 * k)
+            gs = score(model, gimg, c)
+            per_seed.append(gs)
+            row = (f"| {c}{f' (seed {c + 1000 * k})' if a.seeds > 1 else ''} | {lms:.1f} | {gms:.1f}; "
+                   f"{gwall / a.steps * 1e3:.1f} | {lms / gms:.2f}× | "
+                   f"{ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {gs[0]:.2f} / {gs[1]:.2f} / {gs[2]:.2f} |")
+            if a.old and k == 0 and c == int(a.channels.split(",")[0]):
+                _, oms, owall, ofaults, _ = glimpse(a.old, c, a.steps, a.out)
+                row += f" {oms:.1f}; {owall / a.steps * 1e3:.1f} | {ofaults} → {gfaults} |"
+            print(row, flush=True)
+        summary.append((c, ls, per_seed))
         from PIL import Image
         Image.fromarray(limg).save(os.path.join(a.out, f"lucent_{c}.png"))
+    if a.seeds > 1:
+        print_summary(summary)
+
+
+def print_summary(summary):
+    """Per channel: Lucent's scores, Glimpse's mean (min..max) over seeds, and seeds at or above Lucent per score."""
+    print("\n| channel | Lucent | Glimpse mean over seeds (min..max) | seeds ≥ Lucent (plain / Lucent-tf / Lucid-tf) |")
+    print("|---|---|---|---|")
+    for c, ls, runs in summary:
+        g = np.array(runs)
+        cells = " / ".join(f"{g[:, i].mean():.2f} ({g[:, i].min():.2f}..{g[:, i].max():.2f})" for i in range(3))
+        wins = " / ".join(str(int((g[:, i] >= ls[i]).sum())) for i in range(3))
+        print(f"| {c} | {ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {cells} | {wins} of {len(runs)} |")
+    rel = np.array([[np.mean(np.array(r)[:, i]) / ls[i] - 1 for i in range(3)] for _, ls, r in summary]) * 100
+    print("\nGlimpse seed-mean vs Lucent, % (plain / Lucent-tf / Lucid-tf): mean over channels "
+          + " / ".join(f"{v:+.2f}" for v in rel.mean(0)) + "; worst channel " + " / ".join(f"{v:+.2f}" for v in rel.min(0)))
 
 
 if __name__ == "__main__":

@@ -35,6 +35,25 @@ public final class EfficientNetLite0: Classifier {
                              padLeft: total / 2, padRight: total - total / 2, groups: groups)
     }
 
+    private init(copying m: EfficientNetLite0, stem: ConvBN, blocks: [InvertedBottleneck]) {
+        (classCount, self.stem, self.blocks, head, fc, layerTable) = (m.classCount, stem, blocks, m.head, m.fc, m.layerTable)
+    }
+
+    /// The same network with TensorFlow-"same" pads computed from each input's size in the stride-2 convolutions
+    /// (TensorFlow's own behaviour, and PyTorch's EfficientNet with `image_size=None`). Identical at 224×224 and at
+    /// every side that stays even through the strides (multiples of 32); at other sizes the static 224 pads shift the
+    /// sampling grid and drop an output row and column wherever a stride-2 layer sees an odd side.
+    public func padsSamePerInput() -> EfficientNetLite0 {
+        var stem = self.stem
+        stem.padsSamePerInput = true
+        let blocks = self.blocks.map { block -> InvertedBottleneck in
+            var b = block
+            b.depthwise.padsSamePerInput = b.depthwise.options.strideY > 1
+            return b
+        }
+        return EfficientNetLite0(copying: self, stem: stem, blocks: blocks)
+    }
+
     /// Builds the network from a state dict; every tensor is checked against the expected shape.
     public init(stateDict: StateDict, classCount: Int = 1000) throws {
         let w = Weights(dict: stateDict)

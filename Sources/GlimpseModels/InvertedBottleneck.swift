@@ -15,7 +15,7 @@ struct InvertedBottleneck {
 
     let names: Names
     let expand: ConvBN?
-    let depthwise: ConvBN
+    var depthwise: ConvBN
     let project: ConvBN
     let residual: Bool
 

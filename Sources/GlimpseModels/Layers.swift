@@ -48,6 +48,9 @@ struct ConvBN {
     let convPath: String
     let bn: BatchNorm
     let filter: Tensor, options: Conv2DOptions
+    /// When true, TensorFlow-"same" pads are computed from each input's size (as TF and PyTorch's dynamic-padding
+    /// EfficientNet do) instead of `options`' fixed pads; the kernel is square with `filter`'s side.
+    var padsSamePerInput = false
     let foldedFilter: Tensor, foldedBias: Tensor
     let convBias: Tensor?
 
@@ -74,6 +77,10 @@ struct ConvBN {
     func callAsFunction(_ x: Tensor, _ pass: ForwardPass, activation: FusedActivation = .none,
                         activationPath: String? = nil) throws -> Tensor {
         try pass.checkContinue()
+        let options = padsSamePerInput && x.rank == 4
+            ? Conv2DOptions.same(kernel: filter.shape[3], stride: self.options.strideY, height: x.shape[2], width: x.shape[3],
+                                 groups: self.options.groups)
+            : self.options
         pass.onConvolution?(convPath, x, foldedFilter, options)
         if let p = pass.parameters, let overridden = p.tensor("\(convPath).weight") {
             let bias = convBias == nil ? nil : try p.required("\(convPath).bias")

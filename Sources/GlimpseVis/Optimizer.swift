@@ -2,6 +2,8 @@ import GlimpseCore
 
 /// A first-order optimiser that updates one parameter tensor in place from the gradient of a loss to minimise.
 public protocol Optimizer {
+    /// Step size; the renderer lowers it during a learning-rate decay.
+    var learningRate: Float { get set }
     /// One step: `parameter` moves against `gradient`. The update is not recorded for autodiff.
     mutating func update(_ parameter: inout Tensor, gradient: Tensor) throws
 }

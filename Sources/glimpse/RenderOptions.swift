@@ -35,6 +35,12 @@ struct RenderOptions: ParsableArguments {
     @Option(name: .long, help: "Transformation robustness: lucid (Lucid's standard transforms: pad, random crops, half-pixel scale, rotation) or lucent (Lucent's: pad, black-filled translations, aligned-corner scale, zero-padded rotation; always resampled one by one).")
     var transforms: String = "lucid"
 
+    @Option(name: .long, help: "Steps at the start with Lucid's redirected ReLU/ReLU6 gradient (0: exact gradient throughout, as Lucent).")
+    var redirectedSteps: Int = 16
+
+    @Option(name: .long, help: "Fraction of the steps at the end over which the learning rate falls to 0 along a half cosine (0: constant, as Lucid and Lucent).")
+    var lrDecay: Float = 0
+
     /// The transform set named by --transforms.
     var transformSet: [ImageTransform] { transforms == "lucent" ? ImageTransform.lucentStandard : ImageTransform.standard }
 
@@ -43,6 +49,8 @@ struct RenderOptions: ParsableArguments {
         guard ["fft", "pixel", "maco"].contains(param) else { throw ValidationError("--param must be fft, pixel or maco, found '\(param)'") }
         guard OptimizerKind(rawValue: optimizer) != nil else { throw ValidationError("--optimizer must be adam or sgd, found '\(optimizer)'") }
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
+        guard redirectedSteps >= 0 else { throw ValidationError("--redirected-steps must be >= 0") }
+        guard (0...1).contains(lrDecay) else { throw ValidationError("--lr-decay must be between 0 and 1") }
         guard spectral >= 0, spectral.isFinite else { throw ValidationError("--spectral must be >= 0") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
         guard (32...1024).contains(size) else { throw ValidationError("--size must be between 32 and 1024") }
@@ -58,6 +66,8 @@ struct RenderOptions: ParsableArguments {
         r.optimizer = OptimizerKind(rawValue: optimizer) ?? .adam
         r.resampling = ImageTransform.Resampling(rawValue: resample) ?? .composite
         r.transforms = transformSet
+        r.redirectedSteps = redirectedSteps
+        r.decayFraction = lrDecay
         if spectral > 0 { r.penalties = [try ImagePenalty.spectral(weight: spectral)] }
         return r
     }
@@ -84,6 +94,7 @@ struct RenderOptions: ParsableArguments {
         ["param": param, "spectrum": spectrum ?? (param == "maco" ? "1/f^\(MagnitudeSpectrum.naturalExponent)" : "none"),
          "optimizer": optimizer == "sgd" ? "sgd nesterov 0.9" : "adam", "lr": lr, "spectralPenalty": spectral,
          "steps": steps, "size": size, "seed": seed, "transforms": "\(transforms)-standard",
-         "resampling": transforms == "lucent" ? "sequential" : resample, "redirectedReluSteps": 16]
+         "resampling": transforms == "lucent" ? "sequential" : resample, "redirectedReluSteps": redirectedSteps,
+         "lrDecayFraction": lrDecay]
     }
 }

@@ -54,6 +54,9 @@ struct Visualize: ParsableCommand {
     @Flag(name: .long, help: "Write grid_<layer>.png (and grid.png) of the channel images.")
     var grid = false
 
+    @Flag(name: .long, help: "EfficientNet: TensorFlow-\"same\" pads computed from each transformed input's size, as TensorFlow and PyTorch's EfficientNet with image_size=None have them (default: the PyTorch package's static pads for 224; identical at 224).")
+    var padsPerInput = false
+
     @Flag(name: .long, help: "Re-render channels whose PNG and JSON already exist.")
     var noResume = false
 
@@ -102,11 +105,13 @@ struct Visualize: ParsableCommand {
     }
 
     func run() throws {
-        let model = try modelOptions.load()
+        let loaded = try modelOptions.load()
+        let model = padsPerInput ? (loaded as? EfficientNetLite0)?.padsSamePerInput() ?? loaded : loaded
         let folder = URL(fileURLWithPath: out)
         let start = Date()
         var doc: [String: Any] = render.record.merging(["model": model.name, "batch": batch,
-                                                        "command": CommandLine.arguments.joined(separator: " ")]) { a, _ in a }
+                                                        "command": CommandLine.arguments.joined(separator: " "),
+                                                        "padsPerInput": padsPerInput]) { a, _ in a }
         if classAgnostic.enabled, let layer {
             try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
             doc.merge(try classAgnostic.run(model: model, layer: layer, render: render, folder: folder)) { _, b in b }

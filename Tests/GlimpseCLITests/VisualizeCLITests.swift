@@ -45,6 +45,25 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: dir.appendingPathComponent("_blocks.4_3_1.png").path))
     }
 
+    @Test func perInputPadsDecayAndExactGradientAreSeededAndWiredThrough() throws {
+        func png(_ name: String, _ extra: [String]) throws -> Data {
+            let dir = Self.folder(name)
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let r = try CLI.run(["visualize", "--layer", "_blocks.10", "--channels", "7", "--batch", "1", "--steps", "4",
+                                 "--size", "72", "--transforms", "lucent", "--redirected-steps", "0", "--lr-decay", "0.5",
+                                 "--seed", "3", "--out", dir.path] + extra)
+            #expect(r.status == 0, "\(r.err)")
+            let doc = try JSONSerialization.jsonObject(with: Data(contentsOf: dir.appendingPathComponent("visualize.json"))) as? [String: Any]
+            #expect(doc?["padsPerInput"] as? Bool == extra.contains("--pads-per-input"))
+            #expect(doc?["lrDecayFraction"] as? Double == 0.5 && doc?["redirectedReluSteps"] as? Int == 0)
+            return try Data(contentsOf: dir.appendingPathComponent("_blocks.10_7.png"))
+        }
+        let a = try png("pads-a", ["--pads-per-input"]), b = try png("pads-b", ["--pads-per-input"])
+        #expect(a == b)
+        // 72 → 36 → 18 → 9: the fourth stride-2 layer sees odd sides, where per-input pads change the network.
+        #expect(try png("pads-c", []) != a)
+    }
+
     @Test func classAgnosticFromPhotos() throws {
         let dir = Self.folder("agnostic")
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -66,6 +85,8 @@ import Testing
         ["--class-agnostic", "--layer", "_blocks.4", "--images", "/nonexistent", "--param", "maco", "--start", "images"],
         ["--objective", "prob:x"],
         ["--layer", "_blocks.4", "--optimizer", "lbfgs"],
+        ["--layer", "_blocks.4", "--lr-decay", "1.5"],
+        ["--layer", "_blocks.4", "--redirected-steps", "-1"],
     ])
     func badInputGivesOneLineAndNonZeroExit(extra: [String]) throws {
         let dir = Self.folder("bad")
