@@ -53,16 +53,18 @@ import Testing
         #expect(err < 1e-4)
     }
 
-    /// 300 seeded depthwise geometries (3×3 and 5×5, strides 1 and 2, every pad split from 0 to 2 per side, sides 1
-    /// to 40, with and without the fused bias + ReLU6): forward values and input gradients against direct loops in
+    /// 360 seeded depthwise geometries (3×3 and 5×5, strides 1 and 2, every pad split from 0 to 2 per side, sides 1
+    /// to 40 and wide planes of up to 140 columns, with and without the fused bias + ReLU6): forward values and input gradients against direct loops in
     /// Double. Run it under the address sanitizer to catch stray writes as well.
     @Test func depthwiseGeometrySweepMatchesDirectLoops() throws {
         var rng = SeededRNG(seed: 77)
         func pick(_ range: ClosedRange<Int>) -> Int { range.lowerBound + Int(rng.next() % UInt64(range.count)) }
         var checked = 0
-        while checked < 300 {
-            let k = pick(0...1) == 0 ? 3 : 5, stride = pick(1...2), c = pick(1...5)
-            let h = pick(1...40), w = pick(1...40)
+        while checked < 360 {
+            // The last 60 are wide planes (41 to 140 columns), like the model's stride-2 layers at odd input sizes.
+            let wide = checked >= 300
+            let k = pick(0...1) == 0 ? 3 : 5, stride = pick(1...2), c = wide ? pick(1...2) : pick(1...5)
+            let h = wide ? pick(1...20) : pick(1...40), w = wide ? pick(41...140) : pick(1...40)
             let o = Conv2DOptions(strideY: stride, strideX: stride, padTop: pick(0...2), padBottom: pick(0...2),
                                   padLeft: pick(0...2), padRight: pick(0...2), groups: c)
             guard h + o.padTop + o.padBottom >= k, w + o.padLeft + o.padRight >= k else { continue }
