@@ -112,26 +112,35 @@ enum ConvKernels {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let n = g.spatialOut
         let activation = Epilogue(activation: epilogue.activation)
-        // About 128 KB of output per tile, in multiples of 16 columns.
-        let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
-        let multiply = { (image: Int, columns: Range<Int>) in
+        forEachColumnTile(g) { image, lo, hi in
             let xi = x + image * g.cin * n, oi = out + image * g.cout * n
+            // The tile starts as the bias and GEMM accumulates into it (beta 1: no separate zeroing pass).
+            for c in 0..<g.cout { (oi + c * n + lo).update(repeating: epilogue.bias?[c] ?? 0, count: hi - lo) }
+            gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
+                 b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
+            for c in 0..<g.cout { activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo) }
+        }
+    }
+
+    /// Column tiles of a 1×1 convolution's output pixels, about 128 KB of `cout` rows each, in multiples of 16
+    /// columns: `body(image, lo, hi)` per tile. One image is split by columns across threads (when it has at least
+    /// 64 columns per thread), a batch by images; tiles of one thread run in order.
+    private static func forEachColumnTile(_ g: ConvGeometry, _ body: @escaping (Int, Int, Int) -> Void) {
+        let n = g.spatialOut
+        let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
+        let walk = { (image: Int, columns: Range<Int>) in
             var lo = columns.lowerBound
             while lo < columns.upperBound {
                 let hi = Swift.min(lo + tile, columns.upperBound)
-                // The tile starts as the bias and GEMM accumulates into it (beta 1: no separate zeroing pass).
-                for c in 0..<g.cout { (oi + c * n + lo).update(repeating: epilogue.bias?[c] ?? 0, count: hi - lo) }
-                gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
-                     b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
-                for c in 0..<g.cout { activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo) }
+                body(image, lo, hi)
                 lo = hi
             }
         }
         if g.n > 1 {
-            parallelFor(g.n, workPerItem: g.flops / g.n) { multiply($0, 0..<n) }
+            parallelFor(g.n, workPerItem: g.flops / g.n) { walk($0, 0..<n) }
         } else {
-            let parts = glimpseThreadCount
-            parallelFor(parts, workPerItem: g.flops / parts) { p in multiply(0, (p * n / parts)..<((p + 1) * n / parts)) }
+            let parts = n >= 64 * glimpseThreadCount ? glimpseThreadCount : 1
+            parallelFor(parts, workPerItem: g.flops / parts) { p in walk(0, (p * n / parts)..<((p + 1) * n / parts)) }
         }
     }
 
@@ -189,25 +198,13 @@ enum ConvKernels {
                                        _ g: ConvGeometry, mask: ActivationMask) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let n = g.spatialOut
-        // About 128 KB of masked gradient per tile, in multiples of 16 columns.
-        let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
-        let multiply = { (image: Int, columns: Range<Int>) in
-            let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * Swift.min(tile, columns.count))
+        forEachColumnTile(g) { image, lo, hi in
+            let width = hi - lo
+            let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * width)
             defer { masked.deallocate() }
-            var lo = columns.lowerBound
-            while lo < columns.upperBound {
-                let hi = Swift.min(lo + tile, columns.upperBound), width = hi - lo
-                for c in 0..<g.cout { mask.apply(dout, from: (image * g.cout + c) * n + lo, count: width, into: masked + c * width) }
-                gemm(transA: true, transB: false, m: g.cin, n: width, k: g.cout, a: w, lda: g.cin, b: masked, ldb: width,
-                     beta: 0, c: dx + image * g.cin * n + lo, ldc: n, split: false)
-                lo = hi
-            }
-        }
-        if g.n > 1 {
-            parallelFor(g.n, workPerItem: g.flops / g.n) { multiply($0, 0..<n) }
-        } else {
-            let parts = n >= 64 * glimpseThreadCount ? glimpseThreadCount : 1
-            parallelFor(parts, workPerItem: g.flops / parts) { p in multiply(0, (p * n / parts)..<((p + 1) * n / parts)) }
+            for c in 0..<g.cout { mask.apply(dout, from: (image * g.cout + c) * n + lo, count: width, into: masked + c * width) }
+            gemm(transA: true, transB: false, m: g.cin, n: width, k: g.cout, a: w, lda: g.cin, b: masked, ldb: width,
+                 beta: 0, c: dx + image * g.cin * n + lo, ldc: n, split: false)
         }
     }
 
