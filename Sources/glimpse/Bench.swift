@@ -9,6 +9,7 @@ struct Bench: ParsableCommand {
         discussion: """
         Kernels: every convolution of the model at batch 1 in GFLOP/s, next to SGEMM on the same GEMM shape
         (M = output channels, K = input channels/groups × kernel area, N = output pixels).
+        and the input gradient of the same convolution (conv2dBackwardInput) at the same FLOP count.
         Model: forward latency, forward + backward to the input, batch 8 forward.
         With --peers FILE (the peer_timings.json written by ../shared/anchors/run.sh in the same session),
         it prints Glimpse / peer speed ratios. scripts/bench.sh runs both in one go.
@@ -78,7 +79,7 @@ struct Bench: ParsableCommand {
         let peakMs = try median(max(5, runs / 4)) { _ = try Tensor.matmul(big, big) }
         print(String(format: "\nSGEMM peak on this machine (1024×1024×1024, all cores): %.1f GFLOP/s", 2.0 * pow(1024.0, 3) / peakMs / 1e6))
         print("convolution kernels (batch 1, median of \(runs)):")
-        print("layer                              input            filter          GFLOP/s   SGEMM same shape   ratio")
+        print("layer                              input            filter          GFLOP/s   SGEMM same shape   ratio   backward GFLOP/s")
         for (path, input, filter, options) in convs {
             let key = "\(input.shape)\(filter.shape)\(options)"
             if seen.contains(key) { continue }
@@ -89,6 +90,10 @@ struct Bench: ParsableCommand {
             let spatial = y.shape[2] * y.shape[3]
             let flops = 2.0 * Double(cout * cpg * kh * kw * spatial)
             let convMs = try median(runs) { _ = try Tensor.conv2d(xin, filter: filter, options: options) }
+            let gy = Tensor.normal(y.shape, rng: &rng)
+            let backwardMs = try median(runs) {
+                _ = try Tensor.conv2dBackwardInput(gy, filter: filter, inputShape: input.shape, options: options)
+            }
             var gemmGflops: Double? = nil
             if options.groups == 1 {
                 let a = Tensor.normal([cout, cpg * kh * kw], rng: &rng), b = Tensor.normal([cpg * kh * kw, spatial], rng: &rng)
@@ -96,14 +101,15 @@ struct Bench: ParsableCommand {
                 gemmGflops = flops / gemmMs / 1e6
             }
             let row = KernelRow(layer: path, input: input.shape, filter: filter.shape, groups: options.groups,
-                                gflops: flops / convMs / 1e6, sgemmGflops: gemmGflops)
+                                gflops: flops / convMs / 1e6, sgemmGflops: gemmGflops, backwardGflops: flops / backwardMs / 1e6)
             rows.append(row)
             let gemmText = gemmGflops.map { String(format: "%8.1f", $0) } ?? "   (depthwise)"
-            let ratioText = gemmGflops.map { String(format: "%5.0f%%", 100 * row.gflops / $0) } ?? ""
+            let ratioText = gemmGflops.map { String(format: "%5.0f%%", 100 * row.gflops / $0) } ?? "      "
             print(path.padding(toLength: 34, withPad: " ", startingAt: 0),
                   "\(input.shape)".padding(toLength: 16, withPad: " ", startingAt: 0),
                   "\(filter.shape)".padding(toLength: 15, withPad: " ", startingAt: 0),
-                  String(format: "%8.1f", row.gflops), "  ", gemmText, "        ", ratioText)
+                  String(format: "%8.1f", row.gflops), "  ", gemmText, "        ", ratioText,
+                  String(format: "%10.1f", row.backwardGflops))
         }
         return rows
     }
@@ -156,6 +162,8 @@ struct KernelRow: Codable {
     let groups: Int
     let gflops: Double
     let sgemmGflops: Double?
+    /// The input gradient (`Tensor.conv2dBackwardInput`, no fused activation) at the forward's FLOP count.
+    let backwardGflops: Double
 }
 
 struct ModelTimings: Codable {

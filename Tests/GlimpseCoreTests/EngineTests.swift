@@ -82,21 +82,44 @@ import Testing
             // Input gradient of Σ seed·y against the direct adjoint (through the ReLU6 mask when fused).
             let seed = Tensor.normal(y.shape, rng: &rng)
             let dx = try gradient(of: y, wrt: [input], seed: seed)[0].scalars
-            var expected = [Double](repeating: 0, count: x.count)
-            let (ho, wo) = (y.shape[2], y.shape[3])
-            for b in 0..<x.shape[0] { for ch in 0..<c { for oy in 0..<ho { for ox in 0..<wo {
-                let at = ((b * c + ch) * ho + oy) * wo + ox
-                if fused && !(reference[at] > 0 && reference[at] < 6) { continue }
-                for ky in 0..<k { for kx in 0..<k {
-                    let iy = oy * stride - o.padTop + ky, ix = ox * stride - o.padLeft + kx
-                    if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
-                    expected[((b * c + ch) * h + iy) * w + ix] += Double(seed.scalars[at]) * Double(filter[ch, 0, ky, kx])
-                } }
-            } } } }
+            let expected = depthwiseInputGradient(seed, filter, o, inputShape: x.shape) { !fused || (reference[$0] > 0 && reference[$0] < 6) }
             let backwardError = zip(dx, expected).reduce(0.0) { Swift.max($0, abs(Double($1.0) - $1.1)) }
             #expect(backwardError < 1e-3, "input gradient, k \(k), \(o), \(x.shape), fused \(fused)")
             checked += 1
         }
+    }
+
+    /// The input gradient of a depthwise convolution by its direct adjoint, in Double: each output gradient
+    /// `seed[at]` for which `passes(at)` is spread over the input pixels its taps read.
+    func depthwiseInputGradient(_ seed: Tensor, _ filter: Tensor, _ o: Conv2DOptions, inputShape: [Int],
+                                passes: (Int) -> Bool = { _ in true }) -> [Double] {
+        let (n, c, h, w) = (inputShape[0], inputShape[1], inputShape[2], inputShape[3])
+        let (k, ho, wo) = (filter.shape[2], seed.shape[2], seed.shape[3])
+        var expected = [Double](repeating: 0, count: n * c * h * w)
+        for b in 0..<n { for ch in 0..<c { for oy in 0..<ho { for ox in 0..<wo {
+            let at = ((b * c + ch) * ho + oy) * wo + ox
+            if !passes(at) { continue }
+            for ky in 0..<k { for kx in 0..<k {
+                let iy = oy * o.strideY - o.padTop + ky, ix = ox * o.strideX - o.padLeft + kx
+                if iy < 0 || iy >= h || ix < 0 || ix >= w { continue }
+                expected[((b * c + ch) * h + iy) * w + ix] += Double(seed.scalars[at]) * Double(filter[ch, 0, ky, kx])
+            } }
+        } } } }
+        return expected
+    }
+
+    /// The stride-2 depthwise layers of EfficientNet-Lite0 at 224² (TF-"same" pads, more at the bottom and right) and
+    /// at odd sizes: their input gradient against the direct adjoint.
+    @Test(arguments: [(112, 3), (56, 5), (28, 3), (14, 5), (113, 3), (57, 5), (15, 5), (3, 3), (2, 5)])
+    func strideTwoDepthwiseInputGradientMatchesAdjoint(size: Int, kernel: Int) throws {
+        var rng = SeededRNG(seed: UInt64(size * 10 + kernel))
+        let o = Conv2DOptions.same(kernel: kernel, stride: 2, height: size, width: size + 3, groups: 3)
+        let x = Tensor.normal([1, 3, size, size + 3], rng: &rng), filter = Tensor.normal([3, 1, kernel, kernel], rng: &rng)
+        let y = try Tensor.conv2d(x, filter: filter, options: o)
+        let seed = Tensor.normal(y.shape, rng: &rng)
+        let dx = try Tensor.conv2dBackwardInput(seed, filter: filter, inputShape: x.shape, options: o)
+        let expected = depthwiseInputGradient(seed, filter, o, inputShape: x.shape)
+        #expect(maxAbsDiff(dx.scalars, expected.map(Float.init)) < 1e-4)
     }
 
     /// Inference convolutions apply bias and ReLU/ReLU6 while storing; the result must equal the separate ops.

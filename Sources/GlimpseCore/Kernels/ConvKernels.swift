@@ -68,7 +68,7 @@ enum ConvKernels {
             }
             return
         }
-        if g.isPointwise && g.o.groups == 1 && (g.n > 1 || g.spatialOut >= 64 * glimpseThreadCount) {
+        if g.isPointwise && g.o.groups == 1 && (g.n > 1 || splitsColumns(g)) {
             pointwiseTiled(x, w, out, g, epilogue: epilogue)
             return
         }
@@ -122,6 +122,11 @@ enum ConvKernels {
         }
     }
 
+    /// Whether one image's output pixels are numerous enough (64 per thread) to be split across threads by column.
+    @inline(__always) private static func splitsColumns(_ g: ConvGeometry) -> Bool {
+        g.spatialOut >= 64 * glimpseThreadCount
+    }
+
     /// Column tiles of a 1×1 convolution's output pixels, about 128 KB of `cout` rows each, in multiples of 16
     /// columns: `body(image, lo, hi)` per tile. One image is split by columns across threads (when it has at least
     /// 64 columns per thread), a batch by images; tiles of one thread run in order.
@@ -139,7 +144,7 @@ enum ConvKernels {
         if g.n > 1 {
             parallelFor(g.n, workPerItem: g.flops / g.n) { walk($0, 0..<n) }
         } else {
-            let parts = n >= 64 * glimpseThreadCount ? glimpseThreadCount : 1
+            let parts = splitsColumns(g) ? glimpseThreadCount : 1
             parallelFor(parts, workPerItem: g.flops / parts) { p in walk(0, (p * n / parts)..<((p + 1) * n / parts)) }
         }
     }
@@ -198,6 +203,15 @@ enum ConvKernels {
                                        _ g: ConvGeometry, mask: ActivationMask) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let n = g.spatialOut
+        if g.n == 1 && !splitsColumns(g) {
+            // Too few columns to share out (7×7 planes): mask them all, then split the GEMM's rows across threads.
+            let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * n)
+            defer { masked.deallocate() }
+            mask.apply(dout, from: 0, count: g.cout * n, into: masked)
+            gemm(transA: true, transB: false, m: g.cin, n: n, k: g.cout, a: w, lda: g.cin, b: masked, ldb: n,
+                 beta: 0, c: dx, ldc: n, split: true)
+            return
+        }
         forEachColumnTile(g) { image, lo, hi in
             let width = hi - lo
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * width)
