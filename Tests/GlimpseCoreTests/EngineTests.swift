@@ -42,6 +42,12 @@ import Testing
         ([1, 2, 8, 9], [2, 1, 3, 5], Conv2DOptions(stride: 1, padding: 1, groups: 2)),
         ([1, 4, 7, 7], [4, 4, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2)),
         ([2, 16, 5, 5], [32, 16, 1, 1], Conv2DOptions()),
+        // The row-at-a-time depthwise loop (four chunks at once, then single chunks): a Gaussian blur's 1×61 and
+        // 61×1 passes, a non-square kernel at stride 2, dilation on a wide plane.
+        ([1, 3, 6, 90], [3, 1, 1, 61], Conv2DOptions(groups: 3)),
+        ([1, 2, 70, 45], [2, 1, 61, 1], Conv2DOptions(groups: 2)),
+        ([1, 2, 9, 75], [2, 1, 3, 7], Conv2DOptions(stride: 2, padding: 1, groups: 2)),
+        ([1, 3, 13, 50], [3, 1, 3, 3], Conv2DOptions(stride: 1, padding: 2, dilation: 2, groups: 3)),
     ])
     func convMatchesDirectLoop(inputShape: [Int], filterShape: [Int], options: Conv2DOptions) throws {
         var rng = SeededRNG(seed: 21)

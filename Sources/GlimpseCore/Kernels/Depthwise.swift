@@ -184,23 +184,43 @@ enum Depthwise {
             }
         }
 
-        /// Every output row, one at a time (any kernel shape and dilation).
+        /// Every output row, one at a time (any kernel shape and dilation): four chunks at a time, whose independent
+        /// accumulators hide the FMA latency on long kernels (the 1×61 and 61×1 passes of a Gaussian blur), then the
+        /// chunks left one by one. Each tap's scratch column offset is computed once per plane.
         func rowsOneByOne(kh: Int, kw: Int, strideY: Int, strideX: Int, dilationY: Int, dilationX: Int) {
-            let lastChunk = (wo - 1) / 8 * 8
-            for oy in 0..<ho {
-                let base = scratch + oy * strideY * rowStride
-                var ox0 = lastChunk
-                while ox0 >= 0 {
-                    var acc = SIMD8<Float>()
-                    for ky in 0..<kh {
-                        let row = base + ky * dilationY * rowStride + ox0
-                        for kx in 0..<kw {
-                            acc = acc.addingProduct(SIMD8(repeating: w[ky * kw + kx]),
-                                                    load(row + column(kx, stride: strideX, dilation: dilationX)))
+            withUnsafeTemporaryAllocation(of: Int.self, capacity: kw) { columns in
+                for kx in 0..<kw { columns[kx] = column(kx, stride: strideX, dilation: dilationX) }
+                let lastChunk = (wo - 1) / 8 * 8
+                for oy in 0..<ho {
+                    let base = scratch + oy * strideY * rowStride
+                    var ox0 = lastChunk
+                    while ox0 >= 24 {
+                        var a0 = SIMD8<Float>(), a1 = SIMD8<Float>(), a2 = SIMD8<Float>(), a3 = SIMD8<Float>()
+                        for ky in 0..<kh {
+                            let row = base + ky * dilationY * rowStride + ox0
+                            for kx in 0..<kw {
+                                let wv = SIMD8(repeating: w[ky * kw + kx]), at = row + columns[kx]
+                                a0 = a0.addingProduct(wv, load(at))
+                                a1 = a1.addingProduct(wv, load(at - 8))
+                                a2 = a2.addingProduct(wv, load(at - 16))
+                                a3 = a3.addingProduct(wv, load(at - 24))
+                            }
                         }
+                        store(a0, row: oy, column: ox0)
+                        store(a1, row: oy, column: ox0 - 8)
+                        store(a2, row: oy, column: ox0 - 16)
+                        store(a3, row: oy, column: ox0 - 24)
+                        ox0 -= 32
                     }
-                    store(acc, row: oy, column: ox0)
-                    ox0 -= 8
+                    while ox0 >= 0 {
+                        var acc = SIMD8<Float>()
+                        for ky in 0..<kh {
+                            let row = base + ky * dilationY * rowStride + ox0
+                            for kx in 0..<kw { acc = acc.addingProduct(SIMD8(repeating: w[ky * kw + kx]), load(row + columns[kx])) }
+                        }
+                        store(acc, row: oy, column: ox0)
+                        ox0 -= 8
+                    }
                 }
             }
         }
