@@ -54,7 +54,7 @@ extension Gallery {
         var attackPhotos: Int = 1
 
         @Option(name: .long, help: "Layer of the class-agnostic view of the photos (Mind's Eye dual objective, 2 clusters of the photos); empty: none.")
-        var classAgnosticLayer: String? = "_blocks.12"
+        var classAgnosticLayer: String = "_blocks.12"
 
         @Option(name: .long, help: "Seed of the visualizations, the sampled saliency methods and the attack.")
         var seed: UInt64 = 0
@@ -104,8 +104,8 @@ extension Gallery {
                 }
             }
             records.saliency = try saliency(model: model, files: files, photoFolder: photoFolder, images: images, command: command)
-            if let layer = classAgnosticLayer {
-                records.visualizations += try classAgnostic(model: model, layer: layer, photoFolder: photoFolder, photoCount: files.count,
+            if !classAgnosticLayer.isEmpty {
+                records.visualizations += try classAgnostic(model: model, layer: classAgnosticLayer, photoFolder: photoFolder, photoCount: files.count,
                                                             images: images, command: command)
             }
             records.attacks = try attacks(model: model, files: Array(files.prefix(attackPhotos)), photoFolder: photoFolder,
