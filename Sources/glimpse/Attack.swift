@@ -13,9 +13,10 @@ struct Attack: ParsableCommand {
         Methods: pgd (Madry et al. 2018, L∞), fgsm (Goodfellow et al. 2015), cw (Carlini & Wagner 2017, L2),
         stadv (Xiao et al. 2018, flow field), adv2 (Zhang et al. 2020), advedge and advedge+ (Abdukhamidov et al.,
         arXiv 2211.15926); the interpreter attacks run in --framework pgd (default), cw or stadv. Interpreters:
-        grad, cam, gradcam, and rts with --masker DIR (a masking model from glimpse masker train).
+        grad, cam, gradcam, mask (Fong & Vedaldi's meaningful perturbation, attacked through its unrolled solver), and
+        rts with --masker DIR (a masking model from glimpse masker train).
         Interpreter attacks run two stages (warm start on the prediction, then prediction + c × map distance to the
-        clean map) with the schedule of --preset: `paper` (300 + 704 steps for grad, 300 + 1000 for cam/gradcam) or
+        clean map) with the schedule of --preset: `paper` (300 + 704 steps for grad, 300 + 1000 for cam/gradcam, 400 + 1000 for mask) or
         `quick` (40 + 60, a scaled-down schedule named as such in every output). ε = 0.031 and α = 1/255 unless given;
         pgd runs as many steps as the interpreter attack of the same preset, without the map term, so the two compare
         like for like. The goal is a random class other than the true one unless --goal says otherwise.
@@ -36,7 +37,7 @@ struct Attack: ParsableCommand {
     @Option(name: .long, help: "Framework of an interpreter attack: pgd (L∞ sign steps), cw (tanh space, L2 penalty) or stadv (flow field).")
     var framework: String = "pgd"
 
-    @Option(name: .long, help: "Interpreter attacked (and drawn): grad, cam, gradcam or rts (needs --masker).")
+    @Option(name: .long, help: "Interpreter attacked (and drawn): grad, cam, gradcam, mask or rts (needs --masker).")
     var interpreter: String = "cam"
 
     @Option(name: .long, help: "Masker folder of the rts interpreter (from glimpse masker train).")
@@ -53,6 +54,12 @@ struct Attack: ParsableCommand {
 
     @Option(name: .long, help: "Warm-start (stage 1) steps of an interpreter attack.")
     var warmStart: Int?
+
+    @Option(name: .long, help: "Interpreter attacks: multiply the preset's interpretation weights c by this factor.")
+    var mapWeightScale: Float?
+
+    @Option(name: .long, help: "Grad interpreter: τ of the smooth ReLU surrogate in the backward pass (default 1e-4).")
+    var gradTau: Float?
 
     @Option(name: .long, help: "Schedule: paper or quick.")
     var preset: String = "paper"
@@ -86,7 +93,8 @@ struct Attack: ParsableCommand {
         guard let e = EdgeStages(rawValue: edgeStages) else { throw ValidationError("--edge-stages must be warm-start or all") }
         try AttackSettings.checkInterpreter(interpreter, masker: masker)
         return AttackSettings(method: m, interpreter: interpreter, preset: p, eps: eps, alpha: alpha, steps: steps,
-                              warmStartSteps: warmStart, edgeStages: e, goal: try GoalSetting(parsing: goal), seed: seed, masker: masker, framework: f)
+                              warmStartSteps: warmStart, edgeStages: e, goal: try GoalSetting(parsing: goal), seed: seed, masker: masker, framework: f,
+                              mapWeightScale: mapWeightScale, gradTau: gradTau)
     }
 
     func run() throws {

@@ -68,6 +68,44 @@ import Testing
         #expect(throws: AttackError.self) { try ExperimentConfig.load(contentsOf: dir.appendingPathComponent("missing.yaml")) }
     }
 
+    /// `gradTau` and `mapWeightScale` reach the Grad interpreter and the joint stages' c; bad values are typed errors.
+    @Test func surrogateTauAndMapWeightScaleAreWiredThrough() throws {
+        let (dir, url) = try setUp()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try Data((try String(contentsOf: url, encoding: .utf8) + "\ngradTau: 0.01\nmapWeightScale: 1000").utf8).write(to: url)
+        let config = try ExperimentConfig.load(contentsOf: url)
+        let model = ToyCNN(seed: 11)
+        let tuned = config.settings(method: .adv2, interpreter: "grad")
+        #expect(tuned.gradTau == 0.01 && tuned.mapWeightScale == 1000)
+        #expect((try tuned.interpreter(for: model) as? GradInterpreter)?.tau == 0.01)
+        #expect((try config.settings(method: .adv2, interpreter: "cam").interpreter(for: model)) is CAMInterpreter)
+        var published = tuned
+        published.gradTau = nil
+        published.mapWeightScale = nil
+        #expect((try published.interpreter(for: model) as? GradInterpreter)?.tau == 1e-4)
+        // Each setting changes the attack on its own.
+        var rng = SeededRNG(seed: 9)
+        let x = Tensor.uniform([1, 3, 16, 16], rng: &rng)
+        let label = Prediction.argmax(try model.logits(x))[0]
+        func adversarial(_ s: AttackSettings) throws -> [Float] {
+            try AttackRun.run(s, model: model, image: "a.png", x: x, label: label).adversarial.scalars
+        }
+        var tauOnly = tuned, scaleOnly = tuned
+        tauOnly.mapWeightScale = nil
+        scaleOnly.gradTau = nil
+        let base = try adversarial(published)
+        #expect(try adversarial(tauOnly) != base)
+        #expect(try adversarial(scaleOnly) != base)
+        var bad = tuned
+        bad.gradTau = -1
+        #expect(throws: AttackError.self) { try bad.interpreter(for: model) }
+        bad = tuned
+        bad.mapWeightScale = 0
+        #expect(throws: AttackError.self) { try adversarial(bad) }
+        bad.mapWeightScale = .nan
+        #expect(throws: AttackError.self) { try adversarial(bad) }
+    }
+
     @Test func runResumesAndShardsMergeIntoOneTable() throws {
         let (dir, url) = try setUp()
         defer { try? FileManager.default.removeItem(at: dir) }

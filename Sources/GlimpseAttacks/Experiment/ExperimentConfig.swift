@@ -32,6 +32,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public var seed: UInt64?
     /// Masker folder of the "rts" interpreter (`glimpse masker train`).
     public var masker: String?
+    /// Interpreter attacks: factor on the preset's interpretation weights c; the Grad interpreter's surrogate τ.
+    public var mapWeightScale: Float?
+    public var gradTau: Float?
     /// Frameworks the interpreter attacks run in (default: [pgd]); classifier attacks run once.
     public var frameworks: [AttackFramework]?
     /// JSON-lines results file (default: the config's name with `.jsonl`).
@@ -71,7 +74,8 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     /// The settings of one method against one interpreter.
     public func settings(method: AttackMethod, interpreter: String, framework: AttackFramework = .pgd) -> AttackSettings {
         AttackSettings(method: method, interpreter: interpreter, preset: preset, eps: eps, alpha: alpha, steps: steps,
-                       warmStartSteps: warmStartSteps, edgeStages: edgeStages ?? .warmStart, goal: goal ?? .random, seed: seed ?? 0, masker: masker, framework: framework)
+                       warmStartSteps: warmStartSteps, edgeStages: edgeStages ?? .warmStart, goal: goal ?? .random, seed: seed ?? 0, masker: masker, framework: framework,
+                       mapWeightScale: mapWeightScale, gradTau: gradTau)
     }
 
     private static func resolve(_ path: String, _ base: URL) -> String {

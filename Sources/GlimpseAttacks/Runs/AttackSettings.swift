@@ -82,10 +82,18 @@ public struct AttackSettings: Codable, Sendable, Equatable {
     public var framework: AttackFramework
     public var goal: GoalSetting
     public var seed: UInt64
+    /// Interpreter attacks: a factor on every joint stage's interpretation weight c (the preset's are the papers'
+    /// values, tuned on other networks).
+    public var mapWeightScale: Float?
+    /// The Grad interpreter's smooth-surrogate τ (default 1e-4; its derivative is a spike of width ≈ √τ at each kink).
+    public var gradTau: Float?
 
     public init(method: AttackMethod, interpreter: String = "cam", preset: AttackPreset = .paper, eps: Float? = nil,
                 alpha: Float? = nil, steps: Int? = nil, warmStartSteps: Int? = nil, edgeStages: EdgeStages = .warmStart,
-                goal: GoalSetting = .random, seed: UInt64 = 0, masker: String? = nil, framework: AttackFramework = .pgd) {
+                goal: GoalSetting = .random, seed: UInt64 = 0, masker: String? = nil, framework: AttackFramework = .pgd,
+                mapWeightScale: Float? = nil, gradTau: Float? = nil) {
+        self.mapWeightScale = mapWeightScale
+        self.gradTau = gradTau
         self.framework = framework
         self.method = method
         self.interpreter = interpreter
@@ -138,6 +146,11 @@ public struct AttackSettings: Codable, Sendable, Equatable {
     public func interpreter(for model: any Classifier) throws -> any AttackableInterpreter {
         let chosen = try Self.interpreter(named: interpreter, masker: masker, model: model)
         if preset == .quick, let mask = chosen as? MaskInterpreter { mask.useQuickSchedule() }
+        if let gradTau, var grad = chosen as? GradInterpreter {
+            guard gradTau.isFinite, gradTau > 0 else { throw AttackError.badParameter("the Grad surrogate's τ must be positive, found \(gradTau)") }
+            grad.tau = gradTau
+            return grad
+        }
         return chosen
     }
 
@@ -148,6 +161,15 @@ public struct AttackSettings: Codable, Sendable, Equatable {
         if let eps { a.eps = eps }
         if let alpha { a.alpha = alpha }
         if let warmStartSteps { a.warmStartSteps = warmStartSteps }
+        if let mapWeightScale {
+            guard mapWeightScale.isFinite, mapWeightScale > 0 else {
+                throw AttackError.badParameter("the map weight scale must be positive, found \(mapWeightScale)")
+            }
+            for i in a.stages.indices {
+                a.stages[i].cStart *= mapWeightScale
+                a.stages[i].cEnd *= mapWeightScale
+            }
+        }
         if let steps {
             guard steps >= 0 else { throw AttackError.badParameter("steps must be non-negative, found \(steps)") }
             let total = max(a.stages.reduce(0) { $0 + $1.steps }, 1)
