@@ -1,4 +1,6 @@
+import Dispatch
 import GlimpseCore
+import Synchronization
 import Testing
 
 /// Forward values against direct reference computations, autodiff behaviour and errors.
@@ -93,6 +95,27 @@ import Testing
             #expect(backwardError < 1e-3, "input gradient, k \(k), \(o), \(x.shape), fused \(fused)")
             checked += 1
         }
+    }
+
+    /// Parallel kernels called back to back from one thread (through the spinning worker pool) and from four threads
+    /// at once (one holds the pool, the others fall back to Dispatch) give the serial result every time.
+    @Test func parallelKernelsAgreeUnderContention() throws {
+        var rng = SeededRNG(seed: 31)
+        let x = Tensor.normal([1, 32, 56, 56], rng: &rng), w = Tensor.normal([32, 1, 3, 3], rng: &rng)
+        let pw = Tensor.normal([64, 32, 1, 1], rng: &rng)
+        let options = Conv2DOptions(stride: 1, padding: 1, groups: 32)
+        func pass() throws -> [Float] {
+            let input = x.requiringGradient()
+            let y = try Tensor.conv2d(Tensor.conv2d(input, filter: w, options: options, activation: .relu6), filter: pw)
+            return try gradient(of: y.sum(), wrt: [input])[0].scalars + y.scalars
+        }
+        let reference = try pass()
+        for _ in 0..<50 { #expect(try pass() == reference) }
+        let mismatches = Mutex(0)
+        DispatchQueue.concurrentPerform(iterations: 4) { _ in
+            for _ in 0..<25 where (try? pass()) != reference { mismatches.withLock { $0 += 1 } }
+        }
+        #expect(mismatches.withLock { $0 } == 0)
     }
 
     /// The input gradient of a depthwise convolution by its direct adjoint, in Double: each output gradient

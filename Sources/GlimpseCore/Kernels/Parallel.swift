@@ -1,7 +1,7 @@
 import Foundation
 
 /// Number of worker threads Glimpse uses for kernels (the machine's cores, at most 8).
-/// OpenBLAS itself stays single-threaded; Glimpse splits work with Dispatch.
+/// OpenBLAS itself stays single-threaded; Glimpse splits work over its own `KernelPool` (Dispatch as a fallback).
 public let glimpseThreadCount: Int = max(1, min(ProcessInfo.processInfo.activeProcessorCount, 8))
 
 /// Runs `body(i)` for i in 0..<n on up to `glimpseThreadCount` threads when there is enough work
@@ -11,6 +11,7 @@ public let glimpseThreadCount: Int = max(1, min(ProcessInfo.processInfo.activePr
         for i in 0..<n { body(i) }
         return
     }
+    if KernelPool.shared.run(n, body) { return }
     withoutActuallyEscaping(body) { body in
         nonisolated(unsafe) let work = body
         DispatchQueue.concurrentPerform(iterations: n) { i in work(i) }
