@@ -8,8 +8,8 @@ struct Bench: ParsableCommand {
         abstract: "Measure kernels and model latency (run a release build), with ratios against peer timings.",
         discussion: """
         Kernels: every convolution of the model at batch 1 in GFLOP/s, next to SGEMM on the same GEMM shape
-        (M = output channels, K = input channels/groups × kernel area, N = output pixels).
-        and the input gradient of the same convolution (conv2dBackwardInput) at the same FLOP count.
+        (M = output channels, K = input channels/groups × kernel area, N = output pixels), and the input gradient of
+        the same convolution (conv2dBackwardInput) at the same FLOP count.
         Model: forward latency, forward + backward to the input, batch 8 forward.
         With --peers FILE (the peer_timings.json written by ../shared/anchors/run.sh in the same session),
         it prints Glimpse / peer speed ratios. scripts/bench.sh runs both in one go.

@@ -104,6 +104,10 @@ import Testing
         #expect(throws: AttackError.self) { try adversarial(bad) }
         bad.mapWeightScale = .nan
         #expect(throws: AttackError.self) { try adversarial(bad) }
+        // Out-of-range values are errors whichever interpreter runs.
+        var badCAM = config.settings(method: .adv2, interpreter: "cam")
+        badCAM.gradTau = 0
+        #expect(throws: AttackError.self) { try badCAM.interpreter(for: model) }
     }
 
     @Test func runResumesAndShardsMergeIntoOneTable() throws {

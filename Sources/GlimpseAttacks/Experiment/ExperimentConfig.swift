@@ -32,8 +32,9 @@ public struct ExperimentConfig: Codable, Sendable, Equatable {
     public var seed: UInt64?
     /// Masker folder of the "rts" interpreter (`glimpse masker train`).
     public var masker: String?
-    /// Interpreter attacks: factor on the preset's interpretation weights c; the Grad interpreter's surrogate τ.
+    /// Interpreter attacks: factor on the preset's interpretation weights c.
     public var mapWeightScale: Float?
+    /// The Grad interpreter's surrogate τ (default 1e-4).
     public var gradTau: Float?
     /// Frameworks the interpreter attacks run in (default: [pgd]); classifier attacks run once.
     public var frameworks: [AttackFramework]?

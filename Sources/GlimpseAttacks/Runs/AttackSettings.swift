@@ -144,14 +144,25 @@ public struct AttackSettings: Codable, Sendable, Equatable {
 
     /// The interpreter of these settings for `model`.
     public func interpreter(for model: any Classifier) throws -> any AttackableInterpreter {
+        try checkTuning()
         let chosen = try Self.interpreter(named: interpreter, masker: masker, model: model)
         if preset == .quick, let mask = chosen as? MaskInterpreter { mask.useQuickSchedule() }
         if let gradTau, var grad = chosen as? GradInterpreter {
-            guard gradTau.isFinite, gradTau > 0 else { throw AttackError.badParameter("the Grad surrogate's τ must be positive, found \(gradTau)") }
             grad.tau = gradTau
             return grad
         }
         return chosen
+    }
+
+    /// Throws unless the map-weight scale and the Grad surrogate's τ, when set, are positive and finite (whatever
+    /// the interpreter: every run asks for its interpreter first).
+    private func checkTuning() throws {
+        if let mapWeightScale, !(mapWeightScale.isFinite && mapWeightScale > 0) {
+            throw AttackError.badParameter("the map weight scale must be positive, found \(mapWeightScale)")
+        }
+        if let gradTau, !(gradTau.isFinite && gradTau > 0) {
+            throw AttackError.badParameter("the Grad surrogate's τ must be positive, found \(gradTau)")
+        }
     }
 
     /// The interpreter attack for `method` against `interpreter` with these settings applied to the preset.
@@ -162,9 +173,6 @@ public struct AttackSettings: Codable, Sendable, Equatable {
         if let alpha { a.alpha = alpha }
         if let warmStartSteps { a.warmStartSteps = warmStartSteps }
         if let mapWeightScale {
-            guard mapWeightScale.isFinite, mapWeightScale > 0 else {
-                throw AttackError.badParameter("the map weight scale must be positive, found \(mapWeightScale)")
-            }
             for i in a.stages.indices {
                 a.stages[i].cStart *= mapWeightScale
                 a.stages[i].cEnd *= mapWeightScale
