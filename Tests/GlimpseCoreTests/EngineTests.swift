@@ -97,6 +97,31 @@ import Testing
         }
     }
 
+    /// 1×1 convolutions of one small image, where the forward or the input gradient splits the GEMM by channels
+    /// across threads (more channels than pixels: 6×6 planes with 128 → 96 channels, a 12×12 plane with 200 → 48
+    /// where only the input gradient does), with the fused bias + ReLU6: values and input gradients against direct
+    /// loops in Double.
+    @Test(arguments: [([1, 128, 6, 6], 96), ([1, 200, 12, 12], 48), ([1, 40, 7, 7], 300)])
+    func pointwiseChannelSplitMatchesDirectLoops(inputShape: [Int], outputs: Int) throws {
+        var rng = SeededRNG(seed: 5)
+        let x = Tensor.normal(inputShape, rng: &rng), filter = Tensor.normal([outputs, inputShape[1], 1, 1], rng: &rng)
+        let bias = Tensor.normal([outputs], rng: &rng)
+        let input = x.requiringGradient()
+        let y = try Tensor.conv2d(input, filter: filter, bias: bias, options: Conv2DOptions(), activation: .relu6)
+        let pixels = inputShape[2] * inputShape[3], cin = inputShape[1]
+        var reference = naiveConv(x, filter, Conv2DOptions())
+        for i in reference.indices { reference[i] = min(max(reference[i] + Double(bias.scalars[i / pixels]), 0), 6) }
+        #expect(zip(y.scalars, reference).allSatisfy { abs(Double($0) - $1) < 1e-3 })
+        let seed = Tensor.normal(y.shape, rng: &rng)
+        let dx = try gradient(of: y, wrt: [input], seed: seed)[0].scalars
+        var expected = [Double](repeating: 0, count: x.count)
+        for o in 0..<outputs { for p in 0..<pixels where reference[o * pixels + p] > 0 && reference[o * pixels + p] < 6 {
+            for c in 0..<cin { expected[c * pixels + p] += Double(filter.scalars[o * cin + c]) * Double(seed.scalars[o * pixels + p]) }
+        } }
+        let error = zip(dx, expected).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
+        #expect(error < 1e-3)
+    }
+
     /// Parallel kernels called back to back from one thread (through the spinning worker pool) and from four threads
     /// at once (one holds the pool, the others fall back to Dispatch) give the serial result every time.
     @Test func parallelKernelsAgreeUnderContention() throws {

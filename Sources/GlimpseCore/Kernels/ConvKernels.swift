@@ -68,6 +68,10 @@ enum ConvKernels {
             }
             return
         }
+        if g.isPointwise && g.o.groups == 1 && g.n == 1 && splitsRows(g, rows: g.cout) {
+            pointwiseRows(x, w, out, g, epilogue: epilogue)
+            return
+        }
         if g.isPointwise && g.o.groups == 1 && (g.n > 1 || splitsColumns(g)) {
             pointwiseTiled(x, w, out, g, epilogue: epilogue)
             return
@@ -122,9 +126,41 @@ enum ConvKernels {
         }
     }
 
+    /// One image's 1×1 convolution split by output channels across threads, each running one GEMM over all the
+    /// pixels and then its channels' bias and activation. For small planes: column tiles would make every thread
+    /// (and every tile) repack the whole weight matrix, which is larger than the image there.
+    private static func pointwiseRows(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
+                                      _ g: ConvGeometry, epilogue: Epilogue) {
+        nonisolated(unsafe) let (x, w, out) = (x, w, out)
+        let n = g.spatialOut
+        let activation = Epilogue(activation: epilogue.activation)
+        forEachRowBand(g.cout, flops: g.flops) { lo, hi in
+            for c in lo..<hi { (out + c * n).update(repeating: epilogue.bias?[c] ?? 0, count: n) }
+            gemm(transA: false, transB: false, m: hi - lo, n: n, k: g.cin, a: w + lo * g.cin, lda: g.cin,
+                 b: x, ldb: n, beta: 1, c: out + lo * n, ldc: n, split: false)
+            activation.apply(out + lo * n, channel: lo, planes: hi - lo, size: n)
+        }
+    }
+
     /// Whether one image's output pixels are numerous enough (64 per thread) to be split across threads by column.
     @inline(__always) private static func splitsColumns(_ g: ConvGeometry) -> Bool {
         g.spatialOut >= 64 * glimpseThreadCount
+    }
+
+    /// Whether a 1×1 GEMM over one image with `rows` output rows (and the other channel count as its depth) is
+    /// better split by rows: when rows outnumber the pixels, its weight matrix is larger than its image, and
+    /// splitting by rows shares out the weights' packing instead of repeating it on every thread.
+    @inline(__always) private static func splitsRows(_ g: ConvGeometry, rows: Int) -> Bool {
+        rows > g.spatialOut && rows >= 16 * glimpseThreadCount
+    }
+
+    /// `body(lo, hi)` on one contiguous band of `rows` per thread.
+    private static func forEachRowBand(_ rows: Int, flops: Int, _ body: (Int, Int) -> Void) {
+        let parts = glimpseThreadCount
+        parallelFor(parts, workPerItem: flops / parts) { p in
+            let lo = p * rows / parts, hi = (p + 1) * rows / parts
+            if lo < hi { body(lo, hi) }
+        }
     }
 
     /// Column tiles of a 1×1 convolution's output pixels, about 128 KB of `cout` rows each, in multiples of 16
@@ -203,13 +239,19 @@ enum ConvKernels {
                                        _ g: ConvGeometry, mask: ActivationMask) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let n = g.spatialOut
-        if g.n == 1 && !splitsColumns(g) {
-            // Too few columns to share out (7×7 planes): mask them all, then split the GEMM's rows across threads.
+        if g.n == 1 && (!splitsColumns(g) || splitsRows(g, rows: g.cin)) {
+            // Small planes: mask the whole output gradient (a band of channels per thread), then split the GEMM's
+            // rows across threads, so that each packs only its part of the weights.
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * n)
             defer { masked.deallocate() }
-            mask.apply(dout, from: 0, count: g.cout * n, into: masked)
-            gemm(transA: true, transB: false, m: g.cin, n: n, k: g.cout, a: w, lda: g.cin, b: masked, ldb: n,
-                 beta: 0, c: dx, ldc: n, split: true)
+            nonisolated(unsafe) let target = masked
+            forEachRowBand(g.cout, flops: 4 * g.cout * n) { lo, hi in
+                mask.apply(dout, from: lo * n, count: (hi - lo) * n, into: target + lo * n)
+            }
+            forEachRowBand(g.cin, flops: g.flops) { lo, hi in
+                gemm(transA: true, transB: false, m: hi - lo, n: n, k: g.cout, a: w + lo, lda: g.cin, b: masked, ldb: n,
+                     beta: 0, c: dx + lo * n, ldc: n, split: false)
+            }
             return
         }
         forEachColumnTile(g) { image, lo, hi in
