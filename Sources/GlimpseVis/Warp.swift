@@ -53,8 +53,8 @@ struct WarpStage {
 }
 
 /// Bilinear resampling of every [H, W] plane by one fixed map: output pixel i is
-/// `Σ_k weights[4i+k] · plane[taps[4i+k]] + constant[i]`. `apply` and its adjoint `adjoint` are plain loops
-/// (no autodiff graph); `applyRecorded` is the same map as constant-weighted gathers, for callers that differentiate
+/// `Σ_k weights[4i+k] · plane[taps[4i+k]] + constant[i]`. The plan, `apply` and its adjoint `adjoint` are plain loops
+/// over bands of output pixels, one per thread (no autodiff graph); `applyRecorded` is the same map as constant-weighted gathers, for callers that differentiate
 /// through it with autodiff.
 struct ResamplePlan {
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
@@ -79,10 +79,13 @@ struct ResamplePlan {
         var taps = [Int32](repeating: 0, count: 4 * pixels), weights = [Float](repeating: 0, count: 4 * pixels)
         var constant = [Float](repeating: 0, count: pixels)
         let (hi, wi) = (Int32(h), Int32(w))
-        taps.withUnsafeMutableBufferPointer { t in
-            weights.withUnsafeMutableBufferPointer { wt in
-                constant.withUnsafeMutableBufferPointer { c in
-                    for oy in 0..<oh {
+        taps.withUnsafeMutableBufferPointer { tapBuffer in
+            weights.withUnsafeMutableBufferPointer { weightBuffer in
+                constant.withUnsafeMutableBufferPointer { constantBuffer in
+                    nonisolated(unsafe) let (t, wt, c) = (tapBuffer.baseAddress!, weightBuffer.baseAddress!, constantBuffer.baseAddress!)
+                    // Bands of output rows, one per thread (each pixel writes only its own entries).
+                    parallelBands(oh, workPerItem: 40 * ow) { rows, _ in
+                      for oy in rows {
                         pixel: for ox in 0..<ow {
                             let (fy, fx) = (Float(oy), Float(ox)), i = oy * ow + ox, k = 4 * i
                             for test in tests {
@@ -111,6 +114,7 @@ struct ResamplePlan {
                                 (wt[k], wt[k + 1], wt[k + 2], wt[k + 3]) = w4
                             }
                         }
+                      }
                     }
                 }
             }
@@ -134,12 +138,16 @@ struct ResamplePlan {
                 taps.withUnsafeBufferPointer { t in
                     weights.withUnsafeBufferPointer { wt in
                         constant.withUnsafeBufferPointer { c in
-                            for p in 0..<planes {
-                                let s = src.baseAddress! + p * m, o = out + p * n
-                                for i in 0..<n {
-                                    let k = 4 * i
-                                    o[i] = wt[k] * s[Int(t[k])] + wt[k + 1] * s[Int(t[k + 1])]
-                                        + wt[k + 2] * s[Int(t[k + 2])] + wt[k + 3] * s[Int(t[k + 3])] + c[i]
+                            nonisolated(unsafe) let out = out
+                            // Bands of output pixels, one per thread.
+                            parallelBands(n, workPerItem: 8 * planes) { band, _ in
+                                for p in 0..<planes {
+                                    let s = src.baseAddress! + p * m, o = out + p * n
+                                    for i in band {
+                                        let k = 4 * i
+                                        o[i] = wt[k] * s[Int(t[k])] + wt[k + 1] * s[Int(t[k + 1])]
+                                            + wt[k + 2] * s[Int(t[k + 2])] + wt[k + 3] * s[Int(t[k + 3])] + c[i]
+                                    }
                                 }
                             }
                         }
@@ -150,24 +158,38 @@ struct ResamplePlan {
     }
 
     /// The adjoint of the linear part of `apply`: gradients [B, C, outputHeight, outputWidth] of the resampled
-    /// images to gradients [B, C, inputHeight, inputWidth] of the images.
+    /// images to gradients [B, C, inputHeight, inputWidth] of the images. Bands of output pixels scatter in parallel,
+    /// the first into the result and each other one into its own zeroed buffer, added to the result in band order
+    /// (bands can reach the same input pixels).
     func adjoint(_ g: Tensor) throws -> Tensor {
         let planes = try planes(of: g, height: outputHeight, width: outputWidth)
         let (n, m) = (outputHeight * outputWidth, inputHeight * inputWidth)
+        let bands = parallelBandCount(n, workPerItem: 8 * planes), size = planes * m
         var r = Tensor(zeros: [g.shape[0], g.shape[1], inputHeight, inputWidth])
+        let extra = UnsafeMutablePointer<Float>.allocate(capacity: (bands - 1) * size)
+        defer { extra.deallocate() }
+        extra.initialize(repeating: 0, count: (bands - 1) * size)
         r.withUnsafeMutableBufferPointer { out in
             g.withUnsafeBufferPointer { src in
                 taps.withUnsafeBufferPointer { t in
                     weights.withUnsafeBufferPointer { wt in
-                        for p in 0..<planes {
-                            let d = out.baseAddress! + p * m, s = src.baseAddress! + p * n
-                            for i in 0..<n {
-                                let k = 4 * i, v = s[i]
-                                d[Int(t[k])] += wt[k] * v
-                                d[Int(t[k + 1])] += wt[k + 1] * v
-                                d[Int(t[k + 2])] += wt[k + 2] * v
-                                d[Int(t[k + 3])] += wt[k + 3] * v
+                        nonisolated(unsafe) let (result, extra) = (out.baseAddress!, extra)
+                        parallelBands(n, workPerItem: 8 * planes) { band, index in
+                            let target = index == 0 ? result : extra + (index - 1) * size
+                            for p in 0..<planes {
+                                let d = target + p * m, s = src.baseAddress! + p * n
+                                for i in band {
+                                    let k = 4 * i, v = s[i]
+                                    d[Int(t[k])] += wt[k] * v
+                                    d[Int(t[k + 1])] += wt[k + 1] * v
+                                    d[Int(t[k + 2])] += wt[k + 2] * v
+                                    d[Int(t[k + 3])] += wt[k + 3] * v
+                                }
                             }
+                        }
+                        for b in 1..<max(bands, 1) {
+                            let partial = extra + (b - 1) * size
+                            for i in 0..<size { result[i] += partial[i] }
                         }
                     }
                 }

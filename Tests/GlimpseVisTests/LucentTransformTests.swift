@@ -45,15 +45,16 @@ import Testing
     }
 
     /// The plain loops (untracked apply, adjoint) agree with the recorded gathers and autodiff, for both transform
-    /// sets and both resamplings.
-    @Test func plainAdjointIsTheAutodiffGradient() throws {
+    /// sets and both resamplings; at 150² the loops run in bands on both threads (the adjoint's bands summed).
+    @Test(arguments: [(24, 4), (150, 1)])
+    func plainAdjointIsTheAutodiffGradient(side: Int, seeds: Int) throws {
         var r = SeededRNG(seed: 3)
-        let x = Tensor.uniform([2, 3, 24, 24], rng: &r)
+        let x = Tensor.uniform([2, 3, side, side], rng: &r)
         for set in [ImageTransform.standard, ImageTransform.lucentStandard] {
             for resampling in ImageTransform.Resampling.allCases {
-                for seed in 0..<4 {
+                for seed in 0..<seeds {
                     var rng = SeededRNG(seed: UInt64(seed))
-                    let draw = try ImageTransform.draw(set, height: 24, width: 24, rng: &rng, resampling: resampling)
+                    let draw = try ImageTransform.draw(set, height: side, width: side, rng: &rng, resampling: resampling)
                     let xt = x.requiringGradient()
                     let recorded = try draw.apply(xt), plain = try draw.apply(x)
                     #expect(recorded.shape == plain.shape && worst(recorded.scalars, plain.scalars) < 1e-6)

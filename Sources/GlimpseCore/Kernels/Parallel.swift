@@ -39,3 +39,18 @@ public let glimpseThreadCount: Int = max(1, min(ProcessInfo.processInfo.activePr
         if lo < hi { body(lo..<hi) }
     }
 }
+
+/// How many bands `parallelBands` splits 0..<n into: one per kernel thread when `n · workPerItem` (rough
+/// floating-point operations) is large enough, else 1. Depends only on n, the work and the thread count.
+public func parallelBandCount(_ n: Int, workPerItem: Int) -> Int {
+    let parts = max(1, min(glimpseThreadCount, n))
+    return parts == 1 || n * workPerItem < 1 << 18 ? 1 : parts
+}
+
+/// For loops outside the engine (resampling, optimisers): runs `body(band, index)` on `parallelBandCount(n,
+/// workPerItem:)` contiguous bands of 0..<n in parallel (one band: on the calling thread).
+public func parallelBands(_ n: Int, workPerItem: Int, _ body: (Range<Int>, Int) -> Void) {
+    let parts = parallelBandCount(n, workPerItem: workPerItem)
+    if parts == 1 { body(0..<n, 0); return }
+    parallelFor(parts, workPerItem: 1 << 30) { p in body((p * n / parts)..<((p + 1) * n / parts), p) }
+}
