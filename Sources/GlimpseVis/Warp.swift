@@ -53,9 +53,9 @@ struct WarpStage {
 }
 
 /// Bilinear resampling of every [H, W] plane by one fixed map: output pixel i is
-/// `Σ_k weights[4i+k] · plane[taps[4i+k]] + constant[i]`. The plan, `apply` and its adjoint `adjoint` are plain loops
-/// over bands of output pixels, one per thread (no autodiff graph); `applyRecorded` is the same map as constant-weighted gathers, for callers that differentiate
-/// through it with autodiff.
+/// `Σ_k weights[4i+k] · plane[taps[4i+k]] + constant[i]`. The plan, `apply` and its adjoint `adjoint` are plain
+/// loops over bands of output pixels, one per thread (no autodiff graph); `applyRecorded` is the same map as
+/// constant-weighted gathers, for callers that differentiate through it with autodiff.
 struct ResamplePlan {
     let inputHeight: Int, inputWidth: Int, outputHeight: Int, outputWidth: Int
     /// Four taps per output pixel, interleaved; taps outside the input have weight 0 (and index 0).
@@ -84,37 +84,37 @@ struct ResamplePlan {
                 constant.withUnsafeMutableBufferPointer { constantBuffer in
                     nonisolated(unsafe) let (t, wt, c) = (tapBuffer.baseAddress!, weightBuffer.baseAddress!, constantBuffer.baseAddress!)
                     // Bands of output rows, one per thread (each pixel writes only its own entries).
-                    parallelBands(oh, workPerItem: 40 * ow) { rows, _ in
-                      for oy in rows {
-                        pixel: for ox in 0..<ow {
-                            let (fy, fx) = (Float(oy), Float(ox)), i = oy * ow + ox, k = 4 * i
-                            for test in tests {
-                                let (sy, sx) = test.map(fy, fx), s = test.stage
-                                if !(sy >= s.lowY && sy <= s.highY && sx >= s.lowX && sx <= s.highX) {
-                                    c[i] = s.fill ?? 0
-                                    continue pixel
+                    parallelBands(oh, workPerItem: 40 * ow) { band, _ in
+                        for oy in band {
+                            pixel: for ox in 0..<ow {
+                                let (fy, fx) = (Float(oy), Float(ox)), i = oy * ow + ox, k = 4 * i
+                                for test in tests {
+                                    let (sy, sx) = test.map(fy, fx), s = test.stage
+                                    if !(sy >= s.lowY && sy <= s.highY && sx >= s.lowX && sx <= s.highX) {
+                                        c[i] = s.fill ?? 0
+                                        continue pixel
+                                    }
+                                }
+                                let (y, x) = composite(fy, fx)
+                                let y0 = y.rounded(.down), x0 = x.rounded(.down)
+                                let (ay, ax) = (y - y0, x - x0)
+                                let (r0, c0) = (Int32(y0), Int32(x0))
+                                let (r1, c1) = (r0 + 1, c0 + 1)
+                                let w4: (Float, Float, Float, Float) = ((1 - ay) * (1 - ax), (1 - ay) * ax, ay * (1 - ax), ay * ax)
+                                if zero {
+                                    let rows = (r0 >= 0 && r0 < hi, r1 >= 0 && r1 < hi), cols = (c0 >= 0 && c0 < wi, c1 >= 0 && c1 < wi)
+                                    if rows.0 && cols.0 { t[k] = r0 * wi + c0; wt[k] = w4.0 }
+                                    if rows.0 && cols.1 { t[k + 1] = r0 * wi + c1; wt[k + 1] = w4.1 }
+                                    if rows.1 && cols.0 { t[k + 2] = r1 * wi + c0; wt[k + 2] = w4.2 }
+                                    if rows.1 && cols.1 { t[k + 3] = r1 * wi + c1; wt[k + 3] = w4.3 }
+                                } else {
+                                    let (q0, q1) = (min(max(r0, 0), hi - 1) * wi, min(max(r1, 0), hi - 1) * wi)
+                                    let (p0, p1) = (min(max(c0, 0), wi - 1), min(max(c1, 0), wi - 1))
+                                    (t[k], t[k + 1], t[k + 2], t[k + 3]) = (q0 + p0, q0 + p1, q1 + p0, q1 + p1)
+                                    (wt[k], wt[k + 1], wt[k + 2], wt[k + 3]) = w4
                                 }
                             }
-                            let (y, x) = composite(fy, fx)
-                            let y0 = y.rounded(.down), x0 = x.rounded(.down)
-                            let (ay, ax) = (y - y0, x - x0)
-                            let (r0, c0) = (Int32(y0), Int32(x0))
-                            let (r1, c1) = (r0 + 1, c0 + 1)
-                            let w4: (Float, Float, Float, Float) = ((1 - ay) * (1 - ax), (1 - ay) * ax, ay * (1 - ax), ay * ax)
-                            if zero {
-                                let rows = (r0 >= 0 && r0 < hi, r1 >= 0 && r1 < hi), cols = (c0 >= 0 && c0 < wi, c1 >= 0 && c1 < wi)
-                                if rows.0 && cols.0 { t[k] = r0 * wi + c0; wt[k] = w4.0 }
-                                if rows.0 && cols.1 { t[k + 1] = r0 * wi + c1; wt[k + 1] = w4.1 }
-                                if rows.1 && cols.0 { t[k + 2] = r1 * wi + c0; wt[k + 2] = w4.2 }
-                                if rows.1 && cols.1 { t[k + 3] = r1 * wi + c1; wt[k + 3] = w4.3 }
-                            } else {
-                                let (q0, q1) = (min(max(r0, 0), hi - 1) * wi, min(max(r1, 0), hi - 1) * wi)
-                                let (p0, p1) = (min(max(c0, 0), wi - 1), min(max(c1, 0), wi - 1))
-                                (t[k], t[k + 1], t[k + 2], t[k + 3]) = (q0 + p0, q0 + p1, q1 + p0, q1 + p1)
-                                (wt[k], wt[k + 1], wt[k + 2], wt[k + 3]) = w4
-                            }
                         }
-                      }
                     }
                 }
             }
@@ -187,7 +187,7 @@ struct ResamplePlan {
                                 }
                             }
                         }
-                        for b in 1..<max(bands, 1) {
+                        for b in 1..<bands {
                             let partial = extra + (b - 1) * size
                             for i in 0..<size { result[i] += partial[i] }
                         }
