@@ -36,7 +36,10 @@ def fetch(cache):
     os.makedirs(root, exist_ok=True)
     for name in DEBS:
         if not glob.glob(os.path.join(root, name + "_*.deb")):
-            subprocess.run(["apt-get", "download", name], cwd=root, check=True, stderr=subprocess.DEVNULL)
+            got = subprocess.run(["apt-get", "download", name], cwd=root, stderr=subprocess.PIPE, text=True)
+            if got.returncode != 0:
+                sys.exit("stamp_scenes: apt-get download %s failed (run apt-get update first?): %s"
+                         % (name, got.stderr.strip().splitlines()[-1] if got.stderr.strip() else got.returncode))
         tree = os.path.join(root, name)
         if not os.path.isdir(tree):
             deb = glob.glob(os.path.join(root, name + "_*.deb"))[0]
