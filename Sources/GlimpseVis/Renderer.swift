@@ -41,6 +41,11 @@ public struct Renderer {
     /// rate, Lucid's). The image then settles on a maximum of the objective averaged over the transforms instead
     /// of ending on one noisy Adam step.
     public var decayFraction: Float = 0
+    /// Fraction of the steps at the end whose parameters are averaged into the final image (Polyak–Ruppert tail
+    /// averaging; 0: the last iterate, Lucid's). The average of the noisy iterates sits nearer the maximum of the
+    /// objective averaged over the transforms than any one of them, at no extra forward or backward pass: with the
+    /// last eighth averaged, every channel's mean score rose in paired runs on Lite0 (Docs/FEATVIZ.md).
+    public var averageFraction: Float = 0.125
     /// Whether to accumulate MACO's transparency map (Fel et al. 2023), which costs one extra reduction per step.
     public var accumulatesTransparency = false
 
@@ -53,6 +58,9 @@ public struct Renderer {
         guard steps >= 1 else { throw VisError.badOption("steps must be at least 1, found \(steps)") }
         guard learningRate > 0 else { throw VisError.badOption("the learning rate must be positive, found \(learningRate)") }
         guard (0...1).contains(decayFraction) else { throw VisError.badOption("the decay fraction must be in 0...1, found \(decayFraction)") }
+        guard (0...1).contains(averageFraction) else {
+            throw VisError.badOption("the averaged fraction must be in 0...1, found \(averageFraction)")
+        }
         let known = Set(model.layerPaths)
         if let unknown = objective.layers.sorted().first(where: { !known.contains($0) }) {
             throw ModelError.unknownLayer(unknown, known: model.layerPaths)
@@ -68,6 +76,8 @@ public struct Renderer {
         var optimizer = self.optimizer.make(learningRate: learningRate)
         var history: [Float] = [], times: [Double] = []
         var transparency: Tensor?
+        let firstAveraged = steps - Int((averageFraction * Float(steps)).rounded())
+        var average: Tensor?
         for step in 0..<steps {
             let stepStart = DispatchTime.now().uptimeNanoseconds
             let rule: ActivationGradient = step < redirectedSteps ? .redirected : .exact
@@ -94,11 +104,16 @@ public struct Renderer {
             guard value.isFinite else { throw VisError.diverged(step: step, value: value) }
             optimizer.learningRate = learningRate(atStep: step)
             try optimizer.update(&parameters, gradient: grad)
+            if step >= firstAveraged {
+                // Running mean of the iterates since `firstAveraged`.
+                let count = Float(step - firstAveraged + 1)
+                average = try withoutGradient { try average.map { try $0 + (parameters - $0) / count } ?? parameters }
+            }
             history.append(value)
             times.append(Double(DispatchTime.now().uptimeNanoseconds - stepStart) / 1e6)
             progress?(step + 1, value)
         }
-        let images = try withoutGradient { try parameterization.image(parameters) }
+        let images = try withoutGradient { try parameterization.image(average ?? parameters) }
         return Rendering(images: images, history: history, millisecondsPerStep: times.sorted()[times.count / 2],
                          seconds: Double(DispatchTime.now().uptimeNanoseconds - began) / 1e9, transparency: transparency)
     }

@@ -41,6 +41,9 @@ struct RenderOptions: ParsableArguments {
     @Option(name: .long, help: "Fraction of the steps at the end over which the learning rate falls to 0 along a half cosine (0: constant, as Lucid and Lucent).")
     var lrDecay: Float = 0
 
+    @Option(name: .long, help: "Fraction of the steps at the end whose parameters are averaged into the final image (Polyak–Ruppert tail averaging, no extra cost; 0: the last iterate, as Lucid and Lucent).")
+    var average: Float = 0.125
+
     /// The transform set named by --transforms.
     var transformSet: [ImageTransform] { transforms == "lucent" ? ImageTransform.lucentStandard : ImageTransform.standard }
 
@@ -51,6 +54,7 @@ struct RenderOptions: ParsableArguments {
         guard lr > 0, lr.isFinite else { throw ValidationError("--lr must be positive") }
         guard redirectedSteps >= 0 else { throw ValidationError("--redirected-steps must be >= 0") }
         guard (0...1).contains(lrDecay) else { throw ValidationError("--lr-decay must be between 0 and 1") }
+        guard (0...1).contains(average) else { throw ValidationError("--average must be between 0 and 1") }
         guard spectral >= 0, spectral.isFinite else { throw ValidationError("--spectral must be >= 0") }
         guard (1...100_000).contains(steps) else { throw ValidationError("--steps must be between 1 and 100000") }
         guard (32...1024).contains(size) else { throw ValidationError("--size must be between 32 and 1024") }
@@ -68,6 +72,7 @@ struct RenderOptions: ParsableArguments {
         r.transforms = transformSet
         r.redirectedSteps = redirectedSteps
         r.decayFraction = lrDecay
+        r.averageFraction = average
         if spectral > 0 { r.penalties = [try ImagePenalty.spectral(weight: spectral)] }
         return r
     }
@@ -95,6 +100,6 @@ struct RenderOptions: ParsableArguments {
          "optimizer": optimizer == "sgd" ? "sgd nesterov 0.9" : "adam", "lr": lr, "spectralPenalty": spectral,
          "steps": steps, "size": size, "seed": seed, "transforms": "\(transforms)-standard",
          "resampling": transforms == "lucent" ? "sequential" : resample, "redirectedReluSteps": redirectedSteps,
-         "lrDecayFraction": lrDecay]
+         "lrDecayFraction": lrDecay, "averagedFraction": average]
     }
 }

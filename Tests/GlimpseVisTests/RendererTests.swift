@@ -1,3 +1,4 @@
+import Foundation
 import GlimpseCore
 import GlimpseModels
 import GlimpseVis
@@ -35,6 +36,24 @@ import Testing
         #expect(a.images.scalars == b.images.scalars)
         #expect(a.history == b.history)
         #expect(a.images.scalars != c.images.scalars)
+    }
+
+    /// Tail averaging: the final image is that of the mean of the last iterates' parameters. With sigmoid pixels
+    /// (no colour decorrelation) the parameters are the images' logits; the first steps of a longer run are those of
+    /// a shorter one with the same seed, so the iterates after steps 3 and 4 come from runs of 3 and 4 steps.
+    @Test func tailAveragingAveragesTheLastIterates() throws {
+        let pixels = try PixelImage(batch: 1, height: 32, width: 32, decorrelate: false)
+        func logits(_ r: Rendering) -> [Float] { r.images.scalars.map { Foundation.log($0 / (1 - $0)) } }
+        let third = try logits(renderSmall(.channel("conv2", 3), steps: 3, param: pixels, average: 0))
+        let fourth = try renderSmall(.channel("conv2", 3), steps: 4, param: pixels, average: 0)
+        let averaged = try renderSmall(.channel("conv2", 3), steps: 4, param: pixels, average: 0.5)
+        let expected = zip(third, logits(fourth)).map { ($0 + $1) / 2 }
+        #expect(zip(logits(averaged), expected).allSatisfy { abs($0 - $1) < 1e-4 })
+        #expect(averaged.images.scalars != fourth.images.scalars)
+        #expect(averaged.history == fourth.history)
+        // Averaging one iterate is the last iterate itself.
+        #expect(try renderSmall(.channel("conv2", 3), steps: 4, param: pixels, average: 0.25).images.scalars == fourth.images.scalars)
+        #expect(throws: VisError.self) { try renderSmall(.channel("conv2", 3), steps: 1, average: 1.5) }
     }
 
     @Test func batchRendersOneImagePerObjective() throws {

@@ -29,10 +29,11 @@ final class SmallCNN: Classifier {
 
 /// Renders on the small CNN with small transforms.
 func renderSmall(_ objective: Objective, steps: Int, seed: UInt64 = 1, batch: Int = 1,
-                 param: ImageParameterization? = nil, transparency: Bool = false) throws -> Rendering {
+                 param: ImageParameterization? = nil, transparency: Bool = false, average: Float = 0.125) throws -> Rendering {
     var r = Renderer()
     r.steps = steps
     r.accumulatesTransparency = transparency
+    r.averageFraction = average
     r.transforms = [.pad(2, value: 0.5), .jitter(2), .scale([0.95, 1, 1.05]), .rotate([-5, 0, 5]), .jitter(1)]
     return try r.render(model: SmallCNN(seed: 3), objective: objective,
                         parameterization: param ?? FourierImage(batch: batch, height: 32, width: 32), seed: seed)
