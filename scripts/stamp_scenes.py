@@ -84,8 +84,7 @@ def backgrounds(root):
     return [by_name[k] for k in sorted(by_name)]
 
 
-def scene(rng, stamp, background):
-    bg = background
+def scene(rng, stamp, bg):
     side = rng.randint(SIDE, min(bg.size))
     x0, y0 = rng.randint(0, bg.size[0] - side), rng.randint(0, bg.size[1] - side)
     canvas = bg.crop((x0, y0, x0 + side, y0 + side)).resize((SIDE, SIDE), Image.BILINEAR).convert("RGBA")

@@ -168,7 +168,6 @@ struct ResamplePlan {
         var r = Tensor(zeros: [g.shape[0], g.shape[1], inputHeight, inputWidth])
         let extra = UnsafeMutablePointer<Float>.allocate(capacity: (bands - 1) * size)
         defer { extra.deallocate() }
-        extra.initialize(repeating: 0, count: (bands - 1) * size)
         r.withUnsafeMutableBufferPointer { out in
             g.withUnsafeBufferPointer { src in
                 taps.withUnsafeBufferPointer { t in
@@ -176,6 +175,7 @@ struct ResamplePlan {
                         nonisolated(unsafe) let (result, extra) = (out.baseAddress!, extra)
                         parallelBands(n, workPerItem: 8 * planes) { band, index in
                             let target = index == 0 ? result : extra + (index - 1) * size
+                            if index > 0 { target.initialize(repeating: 0, count: size) }
                             for p in 0..<planes {
                                 let d = target + p * m, s = src.baseAddress! + p * n
                                 for i in band {
@@ -187,9 +187,13 @@ struct ResamplePlan {
                                 }
                             }
                         }
-                        for b in 1..<bands {
-                            let partial = extra + (b - 1) * size
-                            for i in 0..<size { result[i] += partial[i] }
+                        if bands > 1 {
+                            parallelBands(size, workPerItem: bands) { range, _ in
+                                for b in 1..<bands {
+                                    let partial = extra + (b - 1) * size
+                                    for i in range { result[i] += partial[i] }
+                                }
+                            }
                         }
                     }
                 }

@@ -134,11 +134,12 @@ enum ConvKernels {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let n = g.spatialOut
         let activation = Epilogue(activation: epilogue.activation)
-        forEachRowBand(g.cout, flops: g.flops) { lo, hi in
-            for c in lo..<hi { (out + c * n).update(repeating: epilogue.bias?[c] ?? 0, count: n) }
-            gemm(transA: false, transB: false, m: hi - lo, n: n, k: g.cin, a: w + lo * g.cin, lda: g.cin,
+        parallelBands(g.cout, workPerItem: g.flops / g.cout) { rows, _ in
+            let lo = rows.lowerBound
+            for c in rows { (out + c * n).update(repeating: epilogue.bias?[c] ?? 0, count: n) }
+            gemm(transA: false, transB: false, m: rows.count, n: n, k: g.cin, a: w + lo * g.cin, lda: g.cin,
                  b: x, ldb: n, beta: 1, c: out + lo * n, ldc: n, split: false)
-            activation.apply(out + lo * n, channel: lo, planes: hi - lo, size: n)
+            activation.apply(out + lo * n, channel: lo, planes: rows.count, size: n)
         }
     }
 
@@ -152,15 +153,6 @@ enum ConvKernels {
     /// splitting by rows shares out the weights' packing instead of repeating it on every thread.
     @inline(__always) private static func splitsRows(_ g: ConvGeometry, rows: Int) -> Bool {
         rows > g.spatialOut && rows >= 16 * glimpseThreadCount
-    }
-
-    /// `body(lo, hi)` on one contiguous band of `rows` per thread.
-    private static func forEachRowBand(_ rows: Int, flops: Int, _ body: (Int, Int) -> Void) {
-        let parts = glimpseThreadCount
-        parallelFor(parts, workPerItem: flops / parts) { p in
-            let lo = p * rows / parts, hi = (p + 1) * rows / parts
-            if lo < hi { body(lo, hi) }
-        }
     }
 
     /// Column tiles of a 1×1 convolution's output pixels, about 128 KB of `cout` rows each, in multiples of 16
@@ -245,12 +237,12 @@ enum ConvKernels {
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * n)
             defer { masked.deallocate() }
             nonisolated(unsafe) let target = masked
-            forEachRowBand(g.cout, flops: 4 * g.cout * n) { lo, hi in
-                mask.apply(dout, from: lo * n, count: (hi - lo) * n, into: target + lo * n)
+            parallelBands(g.cout, workPerItem: 4 * n) { rows, _ in
+                mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
             }
-            forEachRowBand(g.cin, flops: g.flops) { lo, hi in
-                gemm(transA: true, transB: false, m: hi - lo, n: n, k: g.cout, a: w + lo, lda: g.cin, b: masked, ldb: n,
-                     beta: 0, c: dx + lo * n, ldc: n, split: false)
+            parallelBands(g.cin, workPerItem: g.flops / g.cin) { rows, _ in
+                gemm(transA: true, transB: false, m: rows.count, n: n, k: g.cout, a: w + rows.lowerBound, lda: g.cin,
+                     b: masked, ldb: n, beta: 0, c: dx + rows.lowerBound * n, ldc: n, split: false)
             }
             return
         }

@@ -47,8 +47,8 @@ public func parallelBandCount(_ n: Int, workPerItem: Int) -> Int {
     return parts == 1 || n * workPerItem < 1 << 18 ? 1 : parts
 }
 
-/// For loops outside the engine (resampling, optimisers): runs `body(band, index)` on `parallelBandCount(n,
-/// workPerItem:)` contiguous bands of 0..<n in parallel (one band: on the calling thread).
+/// Runs `body(band, index)` on `parallelBandCount(n, workPerItem:)` contiguous bands of 0..<n in parallel (one
+/// band: on the calling thread); for kernels and for loops outside the engine (resampling).
 public func parallelBands(_ n: Int, workPerItem: Int, _ body: (Range<Int>, Int) -> Void) {
     let parts = parallelBandCount(n, workPerItem: workPerItem)
     if parts == 1 { body(0..<n, 0); return }
