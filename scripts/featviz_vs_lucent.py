@@ -5,6 +5,8 @@
       [--glimpse-args "--transforms lucent" (extra options for glimpse visualize)] [--seeds 3 (Glimpse seeds per channel)]
       [--lucent-images DIR (score lucent_<c>.png saved by an earlier run with the same steps instead of rerunning
        Lucent: Lucent is deterministic with these seeds, its PNGs are identical run to run; no Lucent timing then)]
+      [--lucent-seeds (Lucent runs with the same seeds as Glimpse, not seed c only)] [--lucent-cache DIR (reuse Lucent
+       PNGs of earlier runs with the same channel, seed and steps; new ones are stored there)]
 
 For every channel: Lucent's render_vis with its defaults (Fourier + decorrelated 224 image, standard transforms,
 Adam 0.05, parameters of the model frozen) and `glimpse visualize --batch 1` with the same step count. Both final
@@ -12,7 +14,8 @@ images are quantised to uint8 (Glimpse writes PNGs) and scored by the same PyTor
 the channel on the image, and its mean over 16 seeded draws of Lucent's standard transforms (same draws for both), and over 16 draws of Lucid's (Glimpse's) standard transforms.
 With --seeds N, Glimpse runs every channel with seeds c, c+1000, …, c+1000(N−1) (seed c alone is the historic run) and a
 final summary gives, per channel, the mean and the min..max of Glimpse's scores over the seeds, and how many seeds
-reach Lucent on each score. Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
+reach Lucent on each score. With --lucent-seeds Lucent is seeded like Glimpse (torch and NumPy seeds c + 1000k) and
+the summary compares the two tools' seed means, each with its own spread. Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
 the whole command's wall time / steps. Page faults from /usr/bin/time. Prints a markdown table.
 """
 import argparse
@@ -31,10 +34,11 @@ import common as C  # noqa: E402
 LAYER_T, LAYER_G = "_blocks_10", "_blocks.10"
 
 
-def lucent(channel, steps):
+def lucent(channel, steps, seed=None):
     from lucent.optvis import objectives, param, render, transform
-    torch.manual_seed(channel)
-    np.random.seed(channel)
+    seed = channel if seed is None else seed
+    torch.manual_seed(seed)
+    np.random.seed(seed)
     model = C.load_model(dynamic_pad=True).requires_grad_(False)
     obj = objectives.channel(LAYER_T, channel)
     stamps = []
@@ -119,6 +123,8 @@ def main():
     ap.add_argument("--out", default="/tmp/fv_compare")
     ap.add_argument("--lucent-images")
     ap.add_argument("--seeds", type=int, default=1, help="Glimpse seeds per channel: c, c+1000, ...")
+    ap.add_argument("--lucent-seeds", action="store_true", help="seed Lucent like Glimpse: c, c+1000, ...")
+    ap.add_argument("--lucent-cache", help="directory of Lucent PNGs by channel, seed and steps (read and written)")
     ap.add_argument("--glimpse-args", default="", help="extra options for glimpse visualize, e.g. '--transforms lucent'")
     a = ap.parse_args()
     C.set_threads()
@@ -135,42 +141,63 @@ def main():
     summary = []
     for c in [int(s) for s in a.channels.split(",")]:
         C.wait_quiet(max_wait=20)
-        if a.lucent_images:
-            from PIL import Image
-            limg, lms = np.asarray(Image.open(os.path.join(a.lucent_images, f"lucent_{c}.png")).convert("RGB")), float("nan")
-        else:
-            limg, lms = lucent(c, a.steps)
-        print(f"  lucent channel {c}: {lms:.1f} ms/step", file=sys.stderr, flush=True)
-        ls, per_seed = score(model, limg, c), []
+        lucent_runs, per_seed = [], []
         for k in range(a.seeds):
-            gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split(), seed=c + 1000 * k)
+            seed = c + 1000 * k
+            if k == 0 or a.lucent_seeds:
+                limg, lms = lucent_image(a, c, seed)
+                lucent_runs.append(score(model, limg, c))
+            ls = lucent_runs[-1]
+            gimg, gms, gwall, gfaults, _ = glimpse(a.glimpse, c, a.steps, a.out, a.glimpse_args.split(), seed=seed)
             gs = score(model, gimg, c)
             per_seed.append(gs)
-            row = (f"| {c}{f' (seed {c + 1000 * k})' if a.seeds > 1 else ''} | {lms:.1f} | {gms:.1f}; "
+            row = (f"| {c}{f' (seed {seed})' if a.seeds > 1 else ''} | {lms:.1f} | {gms:.1f}; "
                    f"{gwall / a.steps * 1e3:.1f} | {lms / gms:.2f}× | "
                    f"{ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {gs[0]:.2f} / {gs[1]:.2f} / {gs[2]:.2f} |")
             if a.old and k == 0 and c == int(a.channels.split(",")[0]):
                 _, oms, owall, ofaults, _ = glimpse(a.old, c, a.steps, a.out)
                 row += f" {oms:.1f}; {owall / a.steps * 1e3:.1f} | {ofaults} → {gfaults} |"
             print(row, flush=True)
-        summary.append((c, ls, per_seed))
-        from PIL import Image
-        Image.fromarray(limg).save(os.path.join(a.out, f"lucent_{c}.png"))
+        summary.append((c, lucent_runs, per_seed))
     if a.seeds > 1:
         print_summary(summary)
 
 
+def lucent_image(a, channel, seed):
+    """Lucent's uint8 image for (channel, seed) and its ms per step (NaN when read from a file)."""
+    from PIL import Image
+    if a.lucent_images and seed == channel:
+        return np.asarray(Image.open(os.path.join(a.lucent_images, f"lucent_{channel}.png")).convert("RGB")), float("nan")
+    cached = a.lucent_cache and os.path.join(a.lucent_cache, f"lucent_c{channel}_s{seed}_n{a.steps}.png")
+    if cached and os.path.exists(cached):
+        return np.asarray(Image.open(cached).convert("RGB")), float("nan")
+    img, ms = lucent(channel, a.steps, seed)
+    print(f"  lucent channel {channel} seed {seed}: {ms:.1f} ms/step", file=sys.stderr, flush=True)
+    name = f"lucent_{channel}.png" if seed == channel else f"lucent_{channel}_s{seed}.png"  # --lucent-images reads the first
+    for path in filter(None, [cached, os.path.join(a.out, name)]):
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        Image.fromarray(img).save(path + ".tmp.png")
+        os.replace(path + ".tmp.png", path)
+    return img, ms
+
+
 def print_summary(summary):
-    """Per channel: Lucent's scores, Glimpse's mean (min..max) over seeds, and seeds at or above Lucent per score."""
-    print("\n| channel | Lucent | Glimpse mean over seeds (min..max) | seeds ≥ Lucent (plain / Lucent-tf / Lucid-tf) |")
-    print("|---|---|---|---|")
-    for c, ls, runs in summary:
+    """Per channel: each tool's mean (min..max) over its seeds, and Glimpse's seeds at or above Lucent's mean."""
+    def cells(runs):
         g = np.array(runs)
-        cells = " / ".join(f"{g[:, i].mean():.2f} ({g[:, i].min():.2f}..{g[:, i].max():.2f})" for i in range(3))
+        if len(g) == 1:
+            return " / ".join(f"{v:.2f}" for v in g[0])
+        return " / ".join(f"{g[:, i].mean():.2f} ({g[:, i].min():.2f}..{g[:, i].max():.2f})" for i in range(3))
+    print("\n| channel | Lucent (mean over its seeds) | Glimpse mean over seeds (min..max) | Glimpse seeds ≥ Lucent mean "
+          "(plain / Lucent-tf / Lucid-tf) |")
+    print("|---|---|---|---|")
+    for c, lruns, runs in summary:
+        ls, g = np.mean(lruns, axis=0), np.array(runs)
         wins = " / ".join(str(int((g[:, i] >= ls[i]).sum())) for i in range(3))
-        print(f"| {c} | {ls[0]:.2f} / {ls[1]:.2f} / {ls[2]:.2f} | {cells} | {wins} of {len(runs)} |")
-    rel = np.array([[np.mean(np.array(r)[:, i]) / ls[i] - 1 for i in range(3)] for _, ls, r in summary]) * 100
-    print("\nGlimpse seed-mean vs Lucent, % (plain / Lucent-tf / Lucid-tf): mean over channels "
+        print(f"| {c} | {cells(lruns)} | {cells(runs)} | {wins} of {len(runs)} |")
+    rel = np.array([[np.mean(np.array(r)[:, i]) / np.mean(np.array(l)[:, i]) - 1 for i in range(3)]
+                    for _, l, r in summary]) * 100
+    print("\nGlimpse seed-mean vs Lucent seed-mean, % (plain / Lucent-tf / Lucid-tf): mean over channels "
           + " / ".join(f"{v:+.2f}" for v in rel.mean(0)) + "; worst channel " + " / ".join(f"{v:+.2f}" for v in rel.min(0)))
 
 

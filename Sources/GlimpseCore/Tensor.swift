@@ -14,6 +14,17 @@ public final class TensorStorage: @unchecked Sendable {
 
     deinit { BufferPool.shared.give(pointer, count: count) }
 
+    /// Packed GEMM copies of these values, made when a 1×1 convolution uses them as frozen weights.
+    var packedWeights: PackedWeightCache {
+        Self.packedLock.lock(); defer { Self.packedLock.unlock() }
+        if let cache = packedCache { return cache }
+        let cache = PackedWeightCache()
+        packedCache = cache
+        return cache
+    }
+    private var packedCache: PackedWeightCache?
+    private static let packedLock = NSLock()
+
     /// Large buffers (>= 4096 floats) allocated from the system so far by the calling thread, i.e. buffer-pool
     /// misses; for measurements.
     public static var largeAllocationsOnThisThread: Int {

@@ -92,10 +92,11 @@ public struct SESS {
         return starts
     }
 
-    /// (m − min) / (max − min), or zeros for a constant map.
+    /// (m − min) / (max − min), or zeros for a constant map. A true division, so the maximum maps to exactly 1 (a
+    /// product with the reciprocal can round it to 1 − 2⁻²⁴).
     static func minMax(_ m: Tensor) throws -> Tensor {
         let v = m.scalars
-        let lo = v.min() ?? 0, hi = v.max() ?? 0
-        return hi > lo ? (m - lo) * (1 / (hi - lo)) : Tensor(zeros: m.shape)
+        let lo = v.min() ?? 0, hi = v.max() ?? 0, range = hi - lo
+        return hi > lo ? try Tensor(v.map { ($0 - lo) / range }, shape: m.shape) : Tensor(zeros: m.shape)
     }
 }

@@ -36,7 +36,7 @@ struct Bench: ParsableCommand {
 
     func run() throws {
         let model = try modelOptions.load()
-        print("OpenBLAS core: \(openBLASCoreName), threads: \(glimpseThreadCount)")
+        print("OpenBLAS core: \(openBLASCoreName), threads: \(glimpseThreadCount), 1×1 weights packed once: \(packedWeightsInUse ? "yes" : "no")")
         var report = BenchReport(model: model.name, blasCore: openBLASCoreName, threads: glimpseThreadCount)
         if !skipKernels { report.kernels = try kernelTable(model) }
         report.timings = try modelTimings(model)

@@ -1,4 +1,5 @@
 import Dispatch
+import Foundation
 import GlimpseCore
 import Synchronization
 import Testing
@@ -97,29 +98,47 @@ import Testing
         }
     }
 
-    /// 1×1 convolutions of one small image, where the forward or the input gradient splits the GEMM by channels
-    /// across threads (more channels than pixels: 6×6 planes with 128 → 96 channels, a 12×12 plane with 200 → 48
-    /// where only the input gradient does), with the fused bias + ReLU6: values and input gradients against direct
-    /// loops in Double.
-    @Test(arguments: [([1, 128, 6, 6], 96), ([1, 200, 12, 12], 48), ([1, 40, 7, 7], 300)])
-    func pointwiseChannelSplitMatchesDirectLoops(inputShape: [Int], outputs: Int) throws {
+    /// 1×1 convolutions with frozen weights (packed once for OpenBLAS's kernel when it exports its panel routines),
+    /// with and without the fused bias + ReLU6: values and input gradients against direct loops in Double. Shapes
+    /// cover the forward or the input gradient split by channels across threads (more channels than pixels: 6×6
+    /// with 128 → 96, 12×12 with 200 → 48 where only the input gradient does, 7×7 with 40 → 300), depths over one
+    /// packing block of 256 (7×7 with 300 → 64 forward, 64 → 520 backward), column tiles of a larger plane (20×20)
+    /// and of a batch (two 9×9 images).
+    @Test(arguments: [([1, 128, 6, 6], 96), ([1, 200, 12, 12], 48), ([1, 40, 7, 7], 300), ([1, 300, 7, 7], 64),
+                      ([1, 64, 7, 7], 520), ([1, 24, 20, 20], 40), ([2, 16, 9, 9], 24)], [true, false])
+    func pointwiseConvolutionMatchesDirectLoops(_ shapes: ([Int], Int), relu6: Bool) throws {
+        let (inputShape, outputs) = shapes
         var rng = SeededRNG(seed: 5)
         let x = Tensor.normal(inputShape, rng: &rng), filter = Tensor.normal([outputs, inputShape[1], 1, 1], rng: &rng)
         let bias = Tensor.normal([outputs], rng: &rng)
         let input = x.requiringGradient()
-        let y = try Tensor.conv2d(input, filter: filter, bias: bias, options: Conv2DOptions(), activation: .relu6)
-        let pixels = inputShape[2] * inputShape[3], cin = inputShape[1]
+        let y = try Tensor.conv2d(input, filter: filter, bias: bias, options: Conv2DOptions(), activation: relu6 ? .relu6 : .none)
+        let (n, cin, pixels) = (inputShape[0], inputShape[1], inputShape[2] * inputShape[3])
         var reference = naiveConv(x, filter, Conv2DOptions())
-        for i in reference.indices { reference[i] = min(max(reference[i] + Double(bias.scalars[i / pixels]), 0), 6) }
+        for i in reference.indices {
+            let v = reference[i] + Double(bias.scalars[(i / pixels) % outputs])
+            reference[i] = relu6 ? min(max(v, 0), 6) : v
+        }
         #expect(zip(y.scalars, reference).allSatisfy { abs(Double($0) - $1) < 1e-3 })
         let seed = Tensor.normal(y.shape, rng: &rng)
         let dx = try gradient(of: y, wrt: [input], seed: seed)[0].scalars
         var expected = [Double](repeating: 0, count: x.count)
-        for o in 0..<outputs { for p in 0..<pixels where reference[o * pixels + p] > 0 && reference[o * pixels + p] < 6 {
-            for c in 0..<cin { expected[c * pixels + p] += Double(filter.scalars[o * cin + c]) * Double(seed.scalars[o * pixels + p]) }
-        } }
+        for b in 0..<n { for o in 0..<outputs { for p in 0..<pixels {
+            let at = (b * outputs + o) * pixels + p
+            if relu6 && !(reference[at] > 0 && reference[at] < 6) { continue }
+            for c in 0..<cin {
+                expected[(b * cin + c) * pixels + p] += Double(filter.scalars[o * cin + c]) * Double(seed.scalars[at])
+            }
+        } } }
         let error = zip(dx, expected).reduce(0.0) { max($0, abs(Double($1.0) - $1.1)) }
         #expect(error < 1e-3)
+    }
+
+    /// Where OpenBLAS exports its core's panel routines (Debian's DYNAMIC_ARCH build does), frozen 1×1 weights are
+    /// packed once: the self-check against `cblas_sgemm` passed, so the test above ran the packed path.
+    @Test func packedWeightsAreUsedWhereOpenBLASExportsItsPanelRoutines() {
+        if ProcessInfo.processInfo.environment["GLIMPSE_PACKED_GEMM"] == "0" { return }
+        #expect(packedWeightsInUse == openBLASExportsPanelRoutines, "core \(openBLASCoreName)")
     }
 
     /// Parallel kernels called back to back from one thread (through the spinning worker pool) and from four threads

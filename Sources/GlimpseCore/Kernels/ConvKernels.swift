@@ -49,8 +49,9 @@ enum ConvKernels {
         }
     }
 
+    /// `packed`: the weights' packed GEMM copies (frozen 1×1 weights only); nil runs `cblas_sgemm`.
     static func forward(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
-                        epilogue: Epilogue = Epilogue()) {
+                        epilogue: Epilogue = Epilogue(), packed: PackedWeights? = nil) {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
@@ -69,11 +70,11 @@ enum ConvKernels {
             return
         }
         if g.isPointwise && g.o.groups == 1 && g.n == 1 && splitsRows(g, rows: g.cout) {
-            pointwiseRows(x, w, out, g, epilogue: epilogue)
+            pointwiseRows(x, w, out, g, epilogue: epilogue, packed: packed)
             return
         }
         if g.isPointwise && g.o.groups == 1 && (g.n > 1 || splitsColumns(g)) {
-            pointwiseTiled(x, w, out, g, epilogue: epilogue)
+            pointwiseTiled(x, w, out, g, epilogue: epilogue, packed: packed)
             return
         }
         let filterGroup = g.coutPerGroup * g.colRows
@@ -112,16 +113,21 @@ enum ConvKernels {
     /// A 1×1 convolution in column tiles small enough that the bias and activation are applied while the tile is
     /// still in cache. One image is split by columns across threads; a batch, by images.
     private static func pointwiseTiled(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                       _ g: ConvGeometry, epilogue: Epilogue) {
+                                       _ g: ConvGeometry, epilogue: Epilogue, packed: PackedWeights?) {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let n = g.spatialOut
         let activation = Epilogue(activation: epilogue.activation)
+        let band = packed?.forward(rows: 0..<g.cout, cin: g.cin)
         forEachColumnTile(g) { image, lo, hi in
             let xi = x + image * g.cin * n, oi = out + image * g.cout * n
             // The tile starts as the bias and GEMM accumulates into it (beta 1: no separate zeroing pass).
             for c in 0..<g.cout { (oi + c * n + lo).update(repeating: epilogue.bias?[c] ?? 0, count: hi - lo) }
-            gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
-                 b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
+            if let packed, let band {
+                packed.panels.multiply(band, xi + lo, ldx: n, columns: hi - lo, into: oi + lo, ldc: n)
+            } else {
+                gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
+                     b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
+            }
             for c in 0..<g.cout { activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo) }
         }
     }
@@ -130,15 +136,19 @@ enum ConvKernels {
     /// pixels and then its channels' bias and activation. For small planes: column tiles would make every thread
     /// (and every tile) repack the whole weight matrix, which is larger than the image there.
     private static func pointwiseRows(_ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ out: UnsafeMutablePointer<Float>,
-                                      _ g: ConvGeometry, epilogue: Epilogue) {
+                                      _ g: ConvGeometry, epilogue: Epilogue, packed: PackedWeights?) {
         nonisolated(unsafe) let (x, w, out) = (x, w, out)
         let n = g.spatialOut
         let activation = Epilogue(activation: epilogue.activation)
         parallelBands(g.cout, workPerItem: g.flops / g.cout) { rows, _ in
             let lo = rows.lowerBound
             for c in rows { (out + c * n).update(repeating: epilogue.bias?[c] ?? 0, count: n) }
-            gemm(transA: false, transB: false, m: rows.count, n: n, k: g.cin, a: w + lo * g.cin, lda: g.cin,
-                 b: x, ldb: n, beta: 1, c: out + lo * n, ldc: n, split: false)
+            if let packed {
+                packed.panels.multiply(packed.forward(rows: rows, cin: g.cin), x, ldx: n, columns: n, into: out + lo * n, ldc: n)
+            } else {
+                gemm(transA: false, transB: false, m: rows.count, n: n, k: g.cin, a: w + lo * g.cin, lda: g.cin,
+                     b: x, ldb: n, beta: 1, c: out + lo * n, ldc: n, split: false)
+            }
             activation.apply(out + lo * n, channel: lo, planes: rows.count, size: n)
         }
     }
@@ -177,11 +187,16 @@ enum ConvKernels {
         }
     }
 
-    static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry) {
+    static func backwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, _ g: ConvGeometry,
+                              packed: PackedWeights? = nil) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let inImage = g.cin * g.h * g.w, outImage = g.cout * g.spatialOut
         if g.isDepthwise {
             depthwiseBackwardInput(dout, w, dx, g, mask: nil)
+            return
+        }
+        if let packed, g.isPointwise && g.o.groups == 1 {
+            pointwiseBackwardInput(dout, w, dx, g, mask: nil, packed: packed)
             return
         }
         let filterGroup = g.coutPerGroup * g.colRows
@@ -225,34 +240,53 @@ enum ConvKernels {
     }
 
     /// The input gradient of a 1×1 convolution (dx = Wᵀ·dout per image), the output gradient masked by `mask` (the
-    /// pullback of the convolution's fused activation) in column tiles that stay in cache for the GEMM. One image is
-    /// split by columns across threads; a batch, by images.
+    /// pullback of the convolution's fused activation, when given) in column tiles that stay in cache for the GEMM.
+    /// One image is split by columns across threads (by input channels for small planes); a batch, by images.
+    /// `packed`: the weights' packed GEMM copies; nil runs `cblas_sgemm`.
     static func pointwiseBackwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
-                                       _ g: ConvGeometry, mask: ActivationMask) {
+                                       _ g: ConvGeometry, mask: ActivationMask?, packed: PackedWeights? = nil) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
         let n = g.spatialOut
+        // dx rows `rows` (input channels) = Wᵀ[rows, :] · source, where source is the (masked) output gradient.
+        let multiply = { (rows: Range<Int>, source: UnsafePointer<Float>, ldSource: Int, width: Int, target: UnsafeMutablePointer<Float>) in
+            if let packed {
+                for r in 0..<rows.count { (target + r * n).update(repeating: 0, count: width) }
+                packed.panels.multiply(packed.transposed(rows: rows, cin: g.cin, cout: g.cout), source, ldx: ldSource,
+                                       columns: width, into: target, ldc: n)
+            } else {
+                gemm(transA: true, transB: false, m: rows.count, n: width, k: g.cout, a: w + rows.lowerBound, lda: g.cin,
+                     b: source, ldb: ldSource, beta: 0, c: target, ldc: n, split: false)
+            }
+        }
         if g.n == 1 && (!splitsColumns(g) || splitsRows(g, rows: g.cin)) {
             // Small planes: mask the whole output gradient (a band of channels per thread), then split the GEMM's
-            // rows across threads, so that each packs only its part of the weights.
-            let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * n)
-            defer { masked.deallocate() }
-            nonisolated(unsafe) let target = masked
-            parallelBands(g.cout, workPerItem: 4 * n) { rows, _ in
-                mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
+            // rows across threads, so that each packs (or reads packed) only its part of the weights.
+            var source = dout
+            let masked = mask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: g.cout * n) }
+            defer { masked?.deallocate() }
+            if let mask, let masked {
+                nonisolated(unsafe) let target = masked
+                parallelBands(g.cout, workPerItem: 4 * n) { rows, _ in
+                    mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
+                }
+                source = UnsafePointer(masked)
             }
+            nonisolated(unsafe) let gradient = source
             parallelBands(g.cin, workPerItem: g.flops / g.cin) { rows, _ in
-                gemm(transA: true, transB: false, m: rows.count, n: n, k: g.cout, a: w + rows.lowerBound, lda: g.cin,
-                     b: masked, ldb: n, beta: 0, c: dx + rows.lowerBound * n, ldc: n, split: false)
+                multiply(rows, gradient, n, n, dx + rows.lowerBound * n)
             }
             return
         }
         forEachColumnTile(g) { image, lo, hi in
-            let width = hi - lo
+            let width = hi - lo, first = image * g.cout * n + lo, target = dx + image * g.cin * n + lo
+            guard let mask else {
+                multiply(0..<g.cin, dout + first, n, width, target)
+                return
+            }
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * width)
             defer { masked.deallocate() }
-            for c in 0..<g.cout { mask.apply(dout, from: (image * g.cout + c) * n + lo, count: width, into: masked + c * width) }
-            gemm(transA: true, transB: false, m: g.cin, n: width, k: g.cout, a: w, lda: g.cin, b: masked, ldb: width,
-                 beta: 0, c: dx + image * g.cin * n + lo, ldc: n, split: false)
+            for c in 0..<g.cout { mask.apply(dout, from: first + c * n, count: width, into: masked + c * width) }
+            multiply(0..<g.cin, masked, width, width, target)
         }
     }
 

@@ -16,7 +16,7 @@ extension Tensor {
         if !recording {
             return Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
                 let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation)
-                ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
+                ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue, packed: packedWeights(w, g))
             }
         }
         let rule = GradContext.current.activationGradient
@@ -37,7 +37,7 @@ extension Tensor {
                                   activation: FusedActivation, rule: ActivationGradient = .exact) throws -> Tensor {
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
             let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation)
-            ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue)
+            ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue, packed: packedWeights(w, g))
         }
         let b = bias ?? Tensor(zeros: [g.cout])
         let output = r.detached()
@@ -60,12 +60,18 @@ extension Tensor {
         }
     }
 
+    /// The packed GEMM copies of a frozen (untracked) 1×1 filter, when OpenBLAS's panel routines are available.
+    private static func packedWeights(_ w: Tensor, _ g: ConvGeometry) -> PackedWeights? {
+        guard g.isPointwise, g.o.groups == 1, w.node == nil, let panels = OpenBLASPanels.shared else { return nil }
+        return PackedWeights(weights: w.storage.pointer, cache: w.storage.packedWeights, panels: panels)
+    }
+
     /// Gradient of `conv2d` with respect to its input (a transposed convolution of `grad` by the filter).
     public static func conv2dBackwardInput(_ grad: Tensor, filter w: Tensor, inputShape: [Int], options: Conv2DOptions) throws -> Tensor {
         let g = try ConvGeometry(input: inputShape, filter: w.shape, options: options)
         try grad.checkShape([g.n, g.cout, g.ho, g.wo], "conv2d output gradient")
         let r = Tensor(shape: inputShape) { dx, _ in
-            ConvKernels.backwardInput(grad.storage.pointer, w.storage.pointer, dx, g)
+            ConvKernels.backwardInput(grad.storage.pointer, w.storage.pointer, dx, g, packed: packedWeights(w, g))
         }
         return recorded(r, inputs: [grad, w]) { u in
             [grad.node == nil ? nil : try conv2d(u, filter: w, options: options),
@@ -80,7 +86,8 @@ extension Tensor {
             if g.isDepthwise {
                 ConvKernels.depthwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
             } else {
-                ConvKernels.pointwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask)
+                ConvKernels.pointwiseBackwardInput(grad.storage.pointer, w.storage.pointer, dx, g, mask: mask,
+                                                   packed: packedWeights(w, g))
             }
         }
     }
