@@ -222,8 +222,10 @@ enum ConvKernels {
     static func depthwiseBackwardInput(_ dout: UnsafePointer<Float>, _ w: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>,
                                        _ g: ConvGeometry, mask: ActivationMask?) {
         nonisolated(unsafe) let (dout, w, dx) = (dout, w, dx)
-        let transposed = Depthwise.transposedGeometry(g)
+        let stride2 = Depthwise.usesStride2Backward(g)
+        let transposed = stride2 ? nil : Depthwise.transposedGeometry(g)
         parallelChunks(g.n * g.cin, workPerItem: 2 * g.kh * g.kw * g.h * g.w) { planes in
+            let stride2Buffer = stride2 ? Depthwise.Stride2Buffer(g) : nil
             let buffers = transposed.map { Depthwise.BackwardBuffers($0, strided: g.o.strideX > 1 || g.o.strideY > 1) }
             let masked = mask.map { _ in UnsafeMutablePointer<Float>.allocate(capacity: g.spatialOut) }
             defer { masked?.deallocate() }
@@ -234,7 +236,11 @@ enum ConvKernels {
                     mask.apply(dout, from: p * g.spatialOut, count: g.spatialOut, into: masked)
                     source = UnsafePointer(masked)
                 }
-                Depthwise.backwardInput(source, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffers: buffers)
+                if let stride2Buffer {
+                    Depthwise.stride2BackwardInput(source, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffer: stride2Buffer)
+                } else {
+                    Depthwise.backwardInput(source, w + c * g.kh * g.kw, dx + p * g.h * g.w, g, buffers: buffers)
+                }
             }
         }
     }
