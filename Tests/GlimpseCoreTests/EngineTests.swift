@@ -134,6 +134,31 @@ import Testing
         #expect(error < 1e-3)
     }
 
+    /// Matrix-vector products large enough to be split across threads (a row vector times a matrix, a matrix times a
+    /// column vector, each operand plain or transposed) against sums in Double.
+    @Test(arguments: [(false, false), (false, true), (true, false), (true, true)])
+    func largeMatrixVectorProductsMatchDirectSums(_ transposes: (Bool, Bool)) throws {
+        var rng = SeededRNG(seed: 9)
+        let (k, wide) = (700, 530)
+        for vectorFirst in [true, false] {
+            // vectorFirst: [1×k] · [k×wide]; else [wide×k] · [k×1]. A transposed operand is stored transposed.
+            let aShape = vectorFirst ? [1, k] : [wide, k], bShape = vectorFirst ? [k, wide] : [k, 1]
+            let a = Tensor.normal(transposes.0 ? aShape.reversed() : aShape, rng: &rng)
+            let b = Tensor.normal(transposes.1 ? bShape.reversed() : bShape, rng: &rng)
+            let y = try Tensor.matmul(a, b, transposeA: transposes.0, transposeB: transposes.1).scalars
+            let (rows, columns) = (aShape[0], bShape[1])
+            func at(_ t: Tensor, _ shape: [Int], _ transposed: Bool, _ i: Int, _ j: Int) -> Double {
+                Double(transposed ? t.scalars[j * shape[0] + i] : t.scalars[i * shape[1] + j])
+            }
+            var error = 0.0
+            for i in 0..<rows { for j in 0..<columns {
+                let sum = (0..<k).reduce(0.0) { $0 + at(a, aShape, transposes.0, i, $1) * at(b, bShape, transposes.1, $1, j) }
+                error = max(error, abs(Double(y[i * columns + j]) - sum))
+            } }
+            #expect(y.count == rows * columns && error < 1e-3, "vector first \(vectorFirst)")
+        }
+    }
+
     /// Where OpenBLAS exports its core's panel routines (Debian's DYNAMIC_ARCH build does), frozen 1×1 weights are
     /// packed once: the self-check against `cblas_sgemm` passed, so the test above ran the packed path.
     @Test func packedWeightsAreUsedWhereOpenBLASExportsItsPanelRoutines() {

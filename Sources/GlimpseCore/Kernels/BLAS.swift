@@ -14,18 +14,30 @@ func gemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float = 1,
     BLASSetup.once
     let ta = transA ? CblasTrans : CblasNoTrans
     let tb = transB ? CblasTrans : CblasNoTrans
+    // Matrix-vector products stream the whole matrix once (a classifier's 1000×1280 weights: 5 MB): large ones are
+    // split by output ranges across threads, each reading its part of the matrix.
+    let vectorParts = split && m * n * k >= 1 << 18 ? glimpseThreadCount : 1
     if n == 1 {
-        // C[m×1] = op(A) · op(B)[k×1]: B's column has stride ldb unless transposed.
+        // C[m×1] = op(A) · op(B)[k×1]: B's column has stride ldb unless transposed. Rows lo..<hi of op(A) start at
+        // row lo of A, or at its column lo when transposed.
         let incB = transB ? 1 : ldb
-        cblas_sgemv(CblasRowMajor, ta, Int32(transA ? k : m), Int32(transA ? m : k), alpha, a, Int32(lda),
-                    b, Int32(incB), beta, c, Int32(ldc))
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        parallelBands(m, workPerItem: vectorParts > 1 ? 1 << 30 : 0) { rows, _ in
+            cblas_sgemv(CblasRowMajor, ta, Int32(transA ? k : rows.count), Int32(transA ? rows.count : k), alpha,
+                        transA ? a + rows.lowerBound : a + rows.lowerBound * lda, Int32(lda),
+                        b, Int32(incB), beta, c + rows.lowerBound * ldc, Int32(ldc))
+        }
         return
     }
     if m == 1 {
-        // C[1×n] = op(A)[1×k] · op(B): compute as op(B)ᵀ · a.
+        // C[1×n] = op(A)[1×k] · op(B): computed as op(B)ᵀ · a, columns lo..<hi of op(B) at a time.
         let incA = transA ? lda : 1
-        cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? n : k), Int32(transB ? k : n),
-                    alpha, b, Int32(ldb), a, Int32(incA), beta, c, 1)
+        nonisolated(unsafe) let (a, b, c) = (a, b, c)
+        parallelBands(n, workPerItem: vectorParts > 1 ? 1 << 30 : 0) { columns, _ in
+            cblas_sgemv(CblasRowMajor, transB ? CblasNoTrans : CblasTrans, Int32(transB ? columns.count : k),
+                        Int32(transB ? k : columns.count), alpha, transB ? b + columns.lowerBound * ldb : b + columns.lowerBound,
+                        Int32(ldb), a, Int32(incA), beta, c + columns.lowerBound, 1)
+        }
         return
     }
     let flops = 2 * m * n * k
