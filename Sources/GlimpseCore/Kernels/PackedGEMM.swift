@@ -116,8 +116,14 @@ final class PackedWeightBand: @unchecked Sendable {
     init(weights w: UnsafePointer<Float>, lda: Int, transposed: Bool, rows: Range<Int>, depth k: Int, panels: OpenBLASPanels) {
         self.rows = rows
         depthBlocks = OpenBLASPanels.depthBlocks(k)
-        offsets = depthBlocks.map { $0.lowerBound * rows.count }
-        let count = k * rows.count + 64
+        // Each block's panels start on a 64-byte boundary, as the first block's do.
+        var offsets: [Int] = [], next = 0
+        for block in depthBlocks {
+            offsets.append(next)
+            next += (block.count * rows.count + 15) / 16 * 16
+        }
+        self.offsets = offsets
+        let count = next + 64
         buffer = UnsafeMutableRawPointer.allocate(byteCount: count * 4, alignment: 64).bindMemory(to: Float.self, capacity: count)
         for (block, offset) in zip(depthBlocks, offsets) {
             if transposed {
