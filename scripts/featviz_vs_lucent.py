@@ -15,7 +15,8 @@ the channel on the image, and its mean over 16 seeded draws of Lucent's standard
 With --seeds N, Glimpse runs every channel with seeds c, c+1000, …, c+1000(N−1) (seed c alone is the historic run) and a
 final summary gives, per channel, the mean and the min..max of Glimpse's scores over the seeds, and how many seeds
 reach Lucent on each score. With --lucent-seeds Lucent is seeded like Glimpse (torch and NumPy seeds c + 1000k) and
-the summary compares the two tools' seed means, each with its own spread. Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
+the summary compares the two tools' seed means, each with its own spread, and adds a table of the differences with
+their standard errors and t (Welch) when both tools have two seeds or more. Timing: Lucent = mean ms between objective evaluations; Glimpse = median ms per step from visualize.json and
 the whole command's wall time / steps. Page faults from /usr/bin/time. Prints a markdown table.
 """
 import argparse
@@ -199,6 +200,24 @@ def print_summary(summary):
                     for _, l, r in summary]) * 100
     print("\nGlimpse seed-mean vs Lucent seed-mean, % (plain / Lucent-tf / Lucid-tf): mean over channels "
           + " / ".join(f"{v:+.2f}" for v in rel.mean(0)) + "; worst channel " + " / ".join(f"{v:+.2f}" for v in rel.min(0)))
+    print_significance(summary)
+
+
+def print_significance(summary):
+    """Per channel and score: Glimpse − Lucent in % of Lucent's mean, the standard error of that difference of two
+    seed means (Welch), and t = difference / standard error. Needs at least two seeds of each tool."""
+    if any(len(l) < 2 or len(r) < 2 for _, l, r in summary):
+        return
+    print("\n| channel | Glimpse − Lucent, % ± standard error (t), plain / Lucent-tf / Lucid-tf |")
+    print("|---|---|")
+    for c, lruns, runs in summary:
+        l, g = np.array(lruns), np.array(runs)
+        cells = []
+        for i in range(3):
+            d = g[:, i].mean() - l[:, i].mean()
+            se = np.sqrt(l[:, i].var(ddof=1) / len(l) + g[:, i].var(ddof=1) / len(g))
+            cells.append(f"{100 * d / l[:, i].mean():+.2f} ± {100 * se / l[:, i].mean():.2f} (t {d / se:+.1f})")
+        print(f"| {c} | " + " / ".join(cells) + " |")
 
 
 if __name__ == "__main__":
