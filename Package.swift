@@ -29,7 +29,8 @@ let package = Package(
         .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg", providers: [.apt(["libturbojpeg0-dev"])]),
         .systemLibrary(name: "CGlimpseZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
 
-        .target(name: "GlimpseCore", dependencies: ["COpenBLAS", "CFFTW"],
+        .target(name: "CGlimpseKernels", cSettings: [.unsafeFlags(["-O3", "-march=x86-64-v3"])]),
+        .target(name: "GlimpseCore", dependencies: ["COpenBLAS", "CFFTW", "CGlimpseKernels"],
                 swiftSettings: numericSettings, linkerSettings: [.linkedLibrary("m")]),
         .target(name: "GlimpseFormats", dependencies: [.product(name: "ZIPFoundation", package: "ZIPFoundation")],
                 swiftSettings: numericSettings),

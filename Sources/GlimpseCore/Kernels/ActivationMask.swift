@@ -4,6 +4,9 @@ struct ActivationMask {
     let activation: UnsafePointer<Float>
     let upper: Float
     let positiveOnly: Bool
+    /// The same test recorded as bits by the forward pass (1×1 convolutions); the 1×1 input gradient reads these
+    /// instead of `activation` when present.
+    var bits: BitRows? = nil
 
     /// Writes the masked `g[start + i]` to `out[i]` for i in 0..<count (g is indexed like the activation), eight
     /// lanes at a time.

@@ -5,6 +5,11 @@ enum ConvKernels {
     struct Epilogue {
         var bias: UnsafePointer<Float>?
         var activation: FusedActivation = .none
+        /// Where a 1×1 convolution that `recordsActivationBits` records its activation's gradient mask.
+        var bits: BitRows?
+
+        /// The activation's upper clamp (infinity for ReLU).
+        var upper: Float { activation == .relu6 ? 6 : .infinity }
 
         var isEmpty: Bool { bias == nil && activation == .none }
 
@@ -128,7 +133,10 @@ enum ConvKernels {
                 gemm(transA: false, transB: false, m: g.cout, n: hi - lo, k: g.cin, a: w, lda: g.cin,
                      b: xi + lo, ldb: n, beta: 1, c: oi + lo, ldc: n, split: false)
             }
-            for c in 0..<g.cout { activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo) }
+            for c in 0..<g.cout {
+                activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo)
+                epilogue.bits?.record(oi + c * n + lo, row: image * g.cout + c, start: lo, count: hi - lo, upper: epilogue.upper)
+            }
         }
     }
 
@@ -150,7 +158,15 @@ enum ConvKernels {
                      b: x, ldb: n, beta: 1, c: out + lo * n, ldc: n, split: false)
             }
             activation.apply(out + lo * n, channel: lo, planes: rows.count, size: n)
+            if let bits = epilogue.bits {
+                for c in rows { bits.record(out + c * n, row: c, start: 0, count: n, upper: epilogue.upper) }
+            }
         }
+    }
+
+    /// Whether `forward` runs this geometry through `pointwiseRows` or `pointwiseTiled`, which fill `Epilogue.bits`.
+    static func recordsActivationBits(_ g: ConvGeometry) -> Bool {
+        g.isPointwise && g.o.groups == 1 && ((g.n == 1 && splitsRows(g, rows: g.cout)) || g.n > 1 || splitsColumns(g))
     }
 
     /// Whether one image's output pixels are numerous enough (64 per thread) to be split across threads by column.
@@ -167,7 +183,8 @@ enum ConvKernels {
 
     /// Column tiles of a 1×1 convolution's output pixels, about 128 KB of `cout` rows each, in multiples of 16
     /// columns: `body(image, lo, hi)` per tile. One image is split by columns across threads (when it has at least
-    /// 64 columns per thread), a batch by images; tiles of one thread run in order.
+    /// 64 columns per thread), a batch by images; tiles of one thread run in order. Every tile starts at a multiple of
+    /// 16 columns (`ActivationBits` runs start on a byte).
     private static func forEachColumnTile(_ g: ConvGeometry, _ body: @escaping (Int, Int, Int) -> Void) {
         let n = g.spatialOut
         let tile = Swift.max(64, (32 * 1024 / g.cout) / 16 * 16)
@@ -183,7 +200,8 @@ enum ConvKernels {
             parallelFor(g.n, workPerItem: g.flops / g.n) { walk($0, 0..<n) }
         } else {
             let parts = splitsColumns(g) ? glimpseThreadCount : 1
-            parallelFor(parts, workPerItem: g.flops / parts) { p in walk(0, (p * n / parts)..<((p + 1) * n / parts)) }
+            let bound = { (p: Int) in p == parts ? n : p * n / parts / 16 * 16 }
+            parallelFor(parts, workPerItem: g.flops / parts) { p in walk(0, bound(p)..<bound(p + 1)) }
         }
     }
 
@@ -273,7 +291,11 @@ enum ConvKernels {
             if let mask, let masked {
                 nonisolated(unsafe) let target = masked
                 parallelBands(g.cout, workPerItem: 4 * n) { rows, _ in
-                    mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
+                    if let bits = mask.bits {
+                        for c in rows { bits.apply(dout + c * n, row: c, start: 0, count: n, positiveOnly: mask.positiveOnly, into: target + c * n) }
+                    } else {
+                        mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
+                    }
                 }
                 source = UnsafePointer(masked)
             }
@@ -291,7 +313,14 @@ enum ConvKernels {
             }
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * width)
             defer { masked.deallocate() }
-            for c in 0..<g.cout { mask.apply(dout, from: first + c * n, count: width, into: masked + c * width) }
+            for c in 0..<g.cout {
+                if let bits = mask.bits {
+                    bits.apply(dout + first + c * n, row: image * g.cout + c, start: lo, count: width, positiveOnly: mask.positiveOnly,
+                               into: masked + c * width)
+                } else {
+                    mask.apply(dout, from: first + c * n, count: width, into: masked + c * width)
+                }
+            }
             multiply(0..<g.cin, masked, width, width, target)
         }
     }

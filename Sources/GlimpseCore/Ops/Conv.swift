@@ -35,8 +35,12 @@ extension Tensor {
     /// gradients.
     private static func convolved(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ options: Conv2DOptions,
                                   activation: FusedActivation, rule: ActivationGradient = .exact) throws -> Tensor {
+        // The input gradient of a frozen 1×1 convolution reads its activation's mask as bits the forward records.
+        let bits = activation != .none && (rule == .exact || rule == .guided) && x.node != nil && w.node == nil
+            && bias?.node == nil && ConvKernels.recordsActivationBits(g)
+            ? ActivationBits(rows: g.n * g.cout, rowLength: g.spatialOut) : nil
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
-            let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation)
+            let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation, bits: bits?.rows)
             ConvKernels.forward(x.storage.pointer, w.storage.pointer, out, g, epilogue: epilogue, packed: packedWeights(w, g))
         }
         let b = bias ?? Tensor(zeros: [g.cout])
@@ -47,8 +51,8 @@ extension Tensor {
                 // Only the input gradient, no graph: the activation's mask is applied inside the kernel, a plane or a
                 // column tile at a time.
                 let mask = ActivationMask(activation: output.storage.pointer, upper: activation == .relu6 ? 6 : .infinity,
-                                          positiveOnly: rule == .guided)
-                return withExtendedLifetime(output) {
+                                          positiveOnly: rule == .guided, bits: bits?.rows)
+                return withExtendedLifetime((output, bits)) {
                     [maskedInputGradient(outGrad, filter: w, geometry: g, inputShape: x.shape, mask: mask), nil, nil]
                 }
             }
