@@ -21,7 +21,9 @@ for round in $(seq 1 "$ROUNDS"); do
     "$VENV/bin/python" scripts/pgd_peer.py "$OUT/attack_peer.json"
   report=$(.build/release/glimpse bench-attacks --runs "$RUNS" --peers "$OUT/attack_peer.json")
   echo "$report"
-  ratios+=("$(echo "$report" | sed -n 's/.*+ prediction: .*Glimpse is \([0-9.]*\)× faster.*/\1/p')")
+  ratio=$(echo "$report" | sed -n 's/.*+ prediction: .*Glimpse is \([0-9.]*\)× faster.*/\1/p')
+  [ -n "$ratio" ] || { echo "bench_attacks: no ratio in glimpse bench-attacks' output" >&2; exit 1; }
+  ratios+=("$ratio")
 done
 printf '%s\n' "${ratios[@]}" | sort -n | awk '{r[NR] = $1} END {
   printf "PGD-10 + prediction, torchattacks time / Glimpse time over %d rounds: median %s× (range %s–%s×)\n",

@@ -5,16 +5,15 @@ import CGlimpseKernels
 /// them instead of the float outputs, 1/32 of the memory traffic: reading the outputs back, long out of cache by the
 /// backward pass, was about 7 % of a PGD-10 on EfficientNet-Lite0. (Depthwise layers read their outputs back one
 /// contiguous plane at a time, which streams well; bits measured no faster there.) One row of bits per image and
-/// channel, each starting on a byte; callers start every run at a column that is a multiple of 8.
+/// channel, each starting on a byte; callers start every run at a column that is a multiple of 8. The forward writes
+/// every byte (`ConvKernels.recordsActivationBits` names the paths that do), so the storage is not zeroed first.
 final class ActivationBits: @unchecked Sendable {
     /// The bits, as the kernels use them (no reference counting in their loops).
     let rows: BitRows
 
     init(rows count: Int, rowLength: Int) {
         let rowBytes = (rowLength + 7) / 8
-        let bytes = UnsafeMutablePointer<UInt8>.allocate(capacity: count * rowBytes)
-        bytes.initialize(repeating: 0, count: count * rowBytes)
-        rows = BitRows(bytes: bytes, rowBytes: rowBytes)
+        rows = BitRows(bytes: .allocate(capacity: count * rowBytes), rowBytes: rowBytes)
     }
 
     deinit { rows.bytes.deallocate() }

@@ -4,9 +4,20 @@ struct ActivationMask {
     let activation: UnsafePointer<Float>
     let upper: Float
     let positiveOnly: Bool
-    /// The same test recorded as bits by the forward pass (1×1 convolutions); the 1×1 input gradient reads these
-    /// instead of `activation` when present.
+    /// The same test recorded as bits by the forward pass (1×1 convolutions); `applyRun` reads these instead of
+    /// `activation` when present.
     var bits: BitRows? = nil
+
+    /// Writes the masked g[row · rowLength + start + i] to out[i] for i in 0..<count: from the bits when there are
+    /// (start a multiple of 8), else from the activation.
+    @inline(__always) func applyRun(_ g: UnsafePointer<Float>, row: Int, start: Int, count: Int, rowLength: Int,
+                                    into out: UnsafeMutablePointer<Float>) {
+        if let bits {
+            bits.apply(g + row * rowLength + start, row: row, start: start, count: count, positiveOnly: positiveOnly, into: out)
+        } else {
+            apply(g, from: row * rowLength + start, count: count, into: out)
+        }
+    }
 
     /// Writes the masked `g[start + i]` to `out[i]` for i in 0..<count (g is indexed like the activation), eight
     /// lanes at a time.

@@ -8,9 +8,6 @@ enum ConvKernels {
         /// Where a 1×1 convolution that `recordsActivationBits` records its activation's gradient mask.
         var bits: BitRows?
 
-        /// The activation's upper clamp (infinity for ReLU).
-        var upper: Float { activation == .relu6 ? 6 : .infinity }
-
         var isEmpty: Bool { bias == nil && activation == .none }
 
         /// The epilogue of channel `channel`'s plane.
@@ -135,7 +132,8 @@ enum ConvKernels {
             }
             for c in 0..<g.cout {
                 activation.apply(oi + c * n + lo, channel: c, planes: 1, size: hi - lo)
-                epilogue.bits?.record(oi + c * n + lo, row: image * g.cout + c, start: lo, count: hi - lo, upper: epilogue.upper)
+                epilogue.bits?.record(oi + c * n + lo, row: image * g.cout + c, start: lo, count: hi - lo,
+                                      upper: epilogue.activation.upper)
             }
         }
     }
@@ -159,7 +157,7 @@ enum ConvKernels {
             }
             activation.apply(out + lo * n, channel: lo, planes: rows.count, size: n)
             if let bits = epilogue.bits {
-                for c in rows { bits.record(out + c * n, row: c, start: 0, count: n, upper: epilogue.upper) }
+                for c in rows { bits.record(out + c * n, row: c, start: 0, count: n, upper: epilogue.activation.upper) }
             }
         }
     }
@@ -291,10 +289,10 @@ enum ConvKernels {
             if let mask, let masked {
                 nonisolated(unsafe) let target = masked
                 parallelBands(g.cout, workPerItem: 4 * n) { rows, _ in
-                    if let bits = mask.bits {
-                        for c in rows { bits.apply(dout + c * n, row: c, start: 0, count: n, positiveOnly: mask.positiveOnly, into: target + c * n) }
-                    } else {
+                    if mask.bits == nil {  // one contiguous run: short rows mask slower one by one
                         mask.apply(dout, from: rows.lowerBound * n, count: rows.count * n, into: target + rows.lowerBound * n)
+                    } else {
+                        for c in rows { mask.applyRun(dout, row: c, start: 0, count: n, rowLength: n, into: target + c * n) }
                     }
                 }
                 source = UnsafePointer(masked)
@@ -314,12 +312,7 @@ enum ConvKernels {
             let masked = UnsafeMutablePointer<Float>.allocate(capacity: g.cout * width)
             defer { masked.deallocate() }
             for c in 0..<g.cout {
-                if let bits = mask.bits {
-                    bits.apply(dout + first + c * n, row: image * g.cout + c, start: lo, count: width, positiveOnly: mask.positiveOnly,
-                               into: masked + c * width)
-                } else {
-                    mask.apply(dout, from: first + c * n, count: width, into: masked + c * width)
-                }
+                mask.applyRun(dout, row: image * g.cout + c, start: lo, count: width, rowLength: n, into: masked + c * width)
             }
             multiply(0..<g.cin, masked, width, width, target)
         }

@@ -1,5 +1,10 @@
 /// An activation that `conv2d` can apply to its output in the same pass.
-public enum FusedActivation: Sendable, Equatable { case none, relu, relu6 }
+public enum FusedActivation: Sendable, Equatable {
+    case none, relu, relu6
+
+    /// The clamp above which the activation passes no gradient (infinity for ReLU and none).
+    var upper: Float { self == .relu6 ? 6 : .infinity }
+}
 
 extension Tensor {
     /// 2-D convolution (cross-correlation, as PyTorch) of x [N, Cin, H, W] with filter [Cout, Cin/groups, kH, kW],
@@ -35,9 +40,11 @@ extension Tensor {
     /// gradients.
     private static func convolved(_ x: Tensor, _ w: Tensor, _ bias: Tensor?, _ g: ConvGeometry, _ options: Conv2DOptions,
                                   activation: FusedActivation, rule: ActivationGradient = .exact) throws -> Tensor {
-        // The input gradient of a frozen 1×1 convolution reads its activation's mask as bits the forward records.
-        let bits = activation != .none && (rule == .exact || rule == .guided) && x.node != nil && w.node == nil
-            && bias?.node == nil && ConvKernels.recordsActivationBits(g)
+        // When only the input gradient will be wanted, the activation's mask is applied inside the kernel, a plane or
+        // a column tile at a time; a 1×1 convolution's forward records that mask as bits for it.
+        let masksInKernel = (g.isDepthwise || (g.isPointwise && g.o.groups == 1)) && activation != .none
+            && (rule == .exact || rule == .guided) && x.node != nil && w.node == nil && bias?.node == nil
+        let bits = masksInKernel && ConvKernels.recordsActivationBits(g)
             ? ActivationBits(rows: g.n * g.cout, rowLength: g.spatialOut) : nil
         let r = Tensor(shape: [g.n, g.cout, g.ho, g.wo]) { out, _ in
             let epilogue = ConvKernels.Epilogue(bias: bias.map { UnsafePointer($0.storage.pointer) }, activation: activation, bits: bits?.rows)
@@ -46,11 +53,8 @@ extension Tensor {
         let b = bias ?? Tensor(zeros: [g.cout])
         let output = r.detached()
         return recorded(r, inputs: [x, w, b]) { outGrad in
-            if g.isDepthwise || (g.isPointwise && g.o.groups == 1), activation != .none, rule == .exact || rule == .guided,
-               x.node != nil, w.node == nil, b.node == nil, !GradContext.current.recording {
-                // Only the input gradient, no graph: the activation's mask is applied inside the kernel, a plane or a
-                // column tile at a time.
-                let mask = ActivationMask(activation: output.storage.pointer, upper: activation == .relu6 ? 6 : .infinity,
+            if masksInKernel, !GradContext.current.recording {
+                let mask = ActivationMask(activation: output.storage.pointer, upper: activation.upper,
                                           positiveOnly: rule == .guided, bits: bits?.rows)
                 return withExtendedLifetime((output, bits)) {
                     [maskedInputGradient(outGrad, filter: w, geometry: g, inputShape: x.shape, mask: mask), nil, nil]
